@@ -1,0 +1,156 @@
+"""Headset presets: channel names, sampling rate, electrode positions.
+
+Presets are TOML files in ``configs/headsets/`` parsed once into frozen models. A montage
+without sensors over the sensorimotor cortex gets a warning that the CLI and the API show.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bci.config import configs_dir
+from bci.errors import ConfigError
+from bci.registry import Registry
+
+__all__ = [
+    "LEFT_MOTOR",
+    "RIGHT_MOTOR",
+    "Headset",
+    "get_headset",
+    "headset_names",
+    "load_headset_file",
+    "motor_coverage_warnings",
+    "standard_montage",
+]
+
+# Sensors over the hand areas of each hemisphere and the midline (feet) area, 10-05 names.
+LEFT_MOTOR = frozenset({"C3", "C1", "C5", "FC3", "FC1", "FC5", "CP3", "CP1", "CP5"})
+RIGHT_MOTOR = frozenset({"C4", "C2", "C6", "FC4", "FC2", "FC6", "CP4", "CP2", "CP6"})
+MIDLINE_MOTOR = frozenset({"Cz", "FCz", "CPz"})
+
+
+class Headset(BaseModel):
+    """A headset preset.
+
+    Attributes
+    ----------
+    name : str
+        Registry name, e.g. ``"openbci-cyton"``.
+    sfreq : float
+        Nominal sampling rate in Hz.
+    ch_names : list of str
+        EEG channel names in stream order (10-05 labels).
+    montage : str or None
+        MNE standard montage that gives the positions (None: the 10-05 template,
+        see :func:`standard_montage`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    title: str
+    sfreq: float = Field(gt=0)
+    ch_names: tuple[str, ...] = Field(min_length=1)
+    montage: str | None = None
+    units: str = "microvolts"
+
+    @field_validator("ch_names")
+    @classmethod
+    def _unique(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        dup = sorted({c for c in v if v.count(c) > 1})
+        if dup:
+            raise ValueError(f"channel names must be unique, repeated: {dup}")
+        return v
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.ch_names)
+
+    def warnings(self) -> list[str]:
+        """Warnings about what this montage can decode."""
+        return motor_coverage_warnings(self.ch_names, self.name)
+
+    def positions(self) -> np.ndarray:
+        """Electrode positions in metres, shape (n_channels, 3), from the MNE montage."""
+        montage = standard_montage(self.montage)
+        pos = montage.get_positions()["ch_pos"]
+        lookup = {k.lower(): v for k, v in pos.items()}
+        missing = [c for c in self.ch_names if c.lower() not in lookup]
+        if missing:
+            raise ConfigError(
+                f"Headset {self.name!r}: channels {missing} have no position in montage "
+                f"{self.montage!r}"
+            )
+        return np.array([lookup[c.lower()] for c in self.ch_names])
+
+
+def standard_montage(name: str | None = None) -> "mne.channels.DigMontage":  # noqa: F821
+    """An MNE standard montage; ``None`` gives the 10-05 template under its current name.
+
+    MNE 1.13 renamed ``standard_1005`` to ``colin27_1005`` (the old name warns).
+    """
+    import mne
+
+    if name is None:
+        available = mne.channels.get_builtin_montages()
+        name = "colin27_1005" if "colin27_1005" in available else "standard_1005"
+    return mne.channels.make_standard_montage(name)
+
+
+def motor_coverage_warnings(ch_names: tuple[str, ...] | list[str], name: str = "stream") -> list[str]:
+    """Say why a montage cannot (fully) support motor decoding; empty if it can."""
+    chans = set(ch_names)
+    left, right, mid = chans & LEFT_MOTOR, chans & RIGHT_MOTOR, chans & MIDLINE_MOTOR
+    out: list[str] = []
+    if not left and not right and not mid:
+        out.append(
+            f"{name}: no sensors over the sensorimotor cortex (C3/Cz/C4 or neighbours); "
+            "motor imagery and mu-suppression measures will not work with this montage"
+        )
+    elif not (left and right):
+        side = "left (C3 side)" if not left else "right (C4 side)"
+        out.append(
+            f"{name}: no sensors over the {side} hand area; left vs right hand decoding "
+            "will be unreliable"
+        )
+    return out
+
+
+def load_headset_file(path: str | Path) -> Headset:
+    """Parse one headset TOML file; a bad file fails with the field named."""
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        return Headset(**raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Headset file {p} is not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"])
+        raise ConfigError(f"Headset file {p}: field {field!r}: {err['msg']}") from None
+
+
+@lru_cache(maxsize=1)
+def _registry() -> Registry[Headset]:
+    reg: Registry[Headset] = Registry("headset")
+    for f in sorted((configs_dir() / "headsets").glob("*.toml")):
+        h = load_headset_file(f)
+        reg.register(h.name, h)
+    return reg
+
+
+def get_headset(name: str | Headset) -> Headset:
+    """Resolve a headset preset by name (a :class:`Headset` passes through)."""
+    if isinstance(name, Headset):
+        return name
+    return _registry().resolve(name)
+
+
+def headset_names() -> list[str]:
+    """Names of the shipped presets."""
+    return _registry().names()
