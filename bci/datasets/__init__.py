@@ -1,0 +1,1 @@
+"""Recordings and public datasets -> continuous data and epochs (X, y, metadata)."""
