@@ -14,7 +14,9 @@ __all__ = [
     "DecoderError",
     "LSLUnavailableError",
     "ModelMismatchError",
+    "ModelNotFoundError",
     "NotCalibratedError",
+    "NotFoundError",
     "SessionNotFoundError",
     "SessionStateError",
     "SignalError",
@@ -73,11 +75,19 @@ class ModelMismatchError(DecoderError):
     """A model does not match the session (channels, rate or classes)."""
 
 
-class SessionNotFoundError(BCIError, KeyError):
-    """No session has the given id."""
+class NotFoundError(BCIError, KeyError):
+    """A named resource (session, model, recording) does not exist."""
 
     def __str__(self) -> str:  # KeyError quotes its message; we want it plain
         return str(self.args[0]) if self.args else ""
+
+
+class ModelNotFoundError(NotFoundError):
+    """No model has the given id."""
+
+
+class SessionNotFoundError(NotFoundError):
+    """No session has the given id."""
 
 
 class SessionStateError(BCIError):

@@ -89,7 +89,7 @@ class Headset(BaseModel):
         return np.array([lookup[c.lower()] for c in self.ch_names])
 
 
-def standard_montage(name: str | None = None) -> "mne.channels.DigMontage":  # noqa: F821
+def standard_montage(name: str | None = None) -> mne.channels.DigMontage:  # noqa: F821
     """An MNE standard montage; ``None`` gives the 10-05 template under its current name.
 
     MNE 1.13 renamed ``standard_1005`` to ``colin27_1005`` (the old name warns).
@@ -102,7 +102,9 @@ def standard_montage(name: str | None = None) -> "mne.channels.DigMontage":  # n
     return mne.channels.make_standard_montage(name)
 
 
-def motor_coverage_warnings(ch_names: tuple[str, ...] | list[str], name: str = "stream") -> list[str]:
+def motor_coverage_warnings(
+    ch_names: tuple[str, ...] | list[str], name: str = "stream"
+) -> list[str]:
     """Say why a montage cannot (fully) support motor decoding; empty if it can."""
     chans = set(ch_names)
     left, right, mid = chans & LEFT_MOTOR, chans & RIGHT_MOTOR, chans & MIDLINE_MOTOR

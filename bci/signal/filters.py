@@ -126,8 +126,7 @@ class CausalFilter:
             self._zi = np.zeros((self.sos.shape[0], 2, x.shape[1]))
         elif x.shape[1] != self._zi.shape[2]:
             raise SignalError(
-                f"chunk has {x.shape[1]} channels, the filter was started with "
-                f"{self._zi.shape[2]}"
+                f"chunk has {x.shape[1]} channels, the filter was started with {self._zi.shape[2]}"
             )
         if x.shape[0] == 0:
             return x.copy()

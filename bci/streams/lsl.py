@@ -24,8 +24,8 @@ __all__ = [
     "configure_lsl",
     "describe",
     "get_pylsl",
-    "list_streams",
     "liblsl_status",
+    "list_streams",
     "local_clock",
     "make_eeg_info",
     "make_marker_info",
@@ -128,9 +128,7 @@ def make_eeg_info(
 ) -> Any:
     """A pylsl ``StreamInfo`` for float32 EEG with channel labels, units and types in desc."""
     pylsl = get_pylsl()
-    info = pylsl.StreamInfo(
-        name, stype, len(ch_names), float(sfreq), pylsl.cf_float32, source_id
-    )
+    info = pylsl.StreamInfo(name, stype, len(ch_names), float(sfreq), pylsl.cf_float32, source_id)
     desc = info.desc()
     desc.append_child_value("manufacturer", manufacturer)
     chans = desc.append_child("channels")
@@ -202,7 +200,7 @@ def _full_info(info: Any) -> Any:
 
 def resolve_stream(
     name: str | None = None,
-    type: str | None = None,  # noqa: A002 - LSL's own word
+    type: str | None = None,
     source_id: str | None = None,
     timeout: float = 2.0,
 ) -> Any:
@@ -265,7 +263,9 @@ class Inlet:
         self.n_samples = 0
         self.n_gaps = 0
         self.n_dropped = 0
-        self._buf = np.empty((int(max(1, self.sfreq) * max_buflen) + 1, self.n_channels), np.float32)
+        self._buf = np.empty(
+            (int(max(1, self.sfreq) * max_buflen) + 1, self.n_channels), np.float32
+        )
         self._tbuf = np.empty(self._buf.shape[0], np.float64)
         self._inlet.open_stream(timeout=5.0)
         # The first clock offset estimate blocks ~0.6 s; take it here, at session start,

@@ -1,0 +1,77 @@
+"""One loop that serves many sessions: pull every source without blocking, decode what is due."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from bci.online.session import DecodingSession
+
+__all__ = ["Engine"]
+
+logger = logging.getLogger(__name__)
+
+
+class Engine:
+    """Steps every registered session from one background thread.
+
+    Parameters
+    ----------
+    poll_s : float
+        Sleep between rounds when no session had data; bounds the added latency.
+    """
+
+    def __init__(self, poll_s: float = 0.002) -> None:
+        self.poll_s = poll_s
+        self._sessions: dict[str, DecodingSession] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.n_rounds = 0
+
+    def add(self, session: DecodingSession) -> None:
+        with self._lock:
+            self._sessions[session.id] = session
+
+    def remove(self, session_id: str) -> DecodingSession | None:
+        with self._lock:
+            return self._sessions.pop(session_id, None)
+
+    def step(self) -> int:
+        """One round over all sessions; returns the number of windows decoded."""
+        with self._lock:
+            sessions = list(self._sessions.values())
+        n = 0
+        for s in sessions:
+            try:
+                n += s.step()
+            except Exception as exc:  # a session's bug must not stop the others
+                logger.exception("session %s failed", s.id)
+                s._fail(f"internal error: {exc}")
+        self.n_rounds += 1
+        return n
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="bci-engine", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        logger.info("engine started")
+        while not self._stop.is_set():
+            self.step()
+            # Sleep a little: sources deliver chunks every few ms at most.
+            self._stop.wait(self.poll_s)
+        logger.info("engine stopped")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def sessions(self) -> list[DecodingSession]:
+        with self._lock:
+            return list(self._sessions.values())

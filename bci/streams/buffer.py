@@ -1,0 +1,94 @@
+"""A fixed-size ring buffer of samples with their LSL timestamps (single writer)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bci.errors import SignalError
+
+__all__ = ["RingBuffer"]
+
+
+class RingBuffer:
+    """Keeps the last ``capacity`` samples of a multichannel stream.
+
+    One thread writes (the acquisition step); readers take copies with :meth:`latest` or
+    :meth:`window_ending_at`, so a reader never sees a half-written chunk.
+
+    Parameters
+    ----------
+    capacity : int
+        Number of samples kept.
+    n_channels : int
+        Number of channels.
+    """
+
+    def __init__(self, capacity: int, n_channels: int) -> None:
+        if capacity < 1:
+            raise SignalError(f"capacity must be >= 1 sample, got {capacity}")
+        if n_channels < 1:
+            raise SignalError(f"n_channels must be >= 1, got {n_channels}")
+        self.capacity = int(capacity)
+        self.n_channels = int(n_channels)
+        self._data = np.zeros((self.capacity, self.n_channels), dtype=np.float64)
+        self._times = np.zeros(self.capacity, dtype=np.float64)
+        self.n_written = 0  # total samples ever written; the index of the next sample
+
+    def write(self, data: np.ndarray, timestamps: np.ndarray) -> None:
+        """Append samples.
+
+        Parameters
+        ----------
+        data : ndarray, shape (n_samples, n_channels)
+        timestamps : ndarray, shape (n_samples,)
+        """
+        if data.ndim != 2 or data.shape[1] != self.n_channels:
+            raise SignalError(
+                f"data must have shape (n_samples, {self.n_channels}), got {data.shape}"
+            )
+        if timestamps.shape != (data.shape[0],):
+            raise SignalError(
+                f"timestamps must have shape ({data.shape[0]},), got {timestamps.shape}"
+            )
+        n = data.shape[0]
+        if n == 0:
+            return
+        if n >= self.capacity:  # only the tail fits
+            data, timestamps = data[-self.capacity :], timestamps[-self.capacity :]
+            self.n_written += n - self.capacity
+            n = self.capacity
+        start = self.n_written % self.capacity
+        first = min(n, self.capacity - start)
+        self._data[start : start + first] = data[:first]
+        self._times[start : start + first] = timestamps[:first]
+        if first < n:
+            self._data[: n - first] = data[first:]
+            self._times[: n - first] = timestamps[first:]
+        self.n_written += n
+
+    @property
+    def n_available(self) -> int:
+        """Samples currently held."""
+        return min(self.n_written, self.capacity)
+
+    def window_ending_at(self, end: int, n_times: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n_times`` samples ending just before absolute sample index ``end``.
+
+        Returns
+        -------
+        window : ndarray, shape (n_channels, n_times)
+            Transposed once here, from the chunk layout to the window layout.
+        timestamps : ndarray, shape (n_times,)
+        """
+        oldest = self.n_written - self.n_available
+        if n_times > self.capacity or end > self.n_written or end - n_times < oldest:
+            raise SignalError(
+                f"samples [{end - n_times}, {end}) are not in the buffer "
+                f"(holds [{oldest}, {self.n_written}))"
+            )
+        idx = np.arange(end - n_times, end) % self.capacity
+        return self._data[idx].T.copy(), self._times[idx].copy()
+
+    def latest(self, n_times: int) -> tuple[np.ndarray, np.ndarray]:
+        """The last ``n_times`` samples, as :meth:`window_ending_at`."""
+        return self.window_ending_at(self.n_written, n_times)
