@@ -95,7 +95,16 @@ class Model:
         return self._fast
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities, shape (n_windows, n_classes), for X (n_windows, n_channels, n_times)."""
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_windows, n_channels, n_times)
+
+        Returns
+        -------
+        proba : ndarray, shape (n_windows, n_classes)
+        """
         return np.asarray(self._decoder().predict_proba(X))
 
     def check_compatible(
