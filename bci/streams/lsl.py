@@ -266,7 +266,6 @@ class Inlet:
         self._buf = np.empty(
             (int(max(1, self.sfreq) * max_buflen) + 1, self.n_channels), np.float32
         )
-        self._tbuf = np.empty(self._buf.shape[0], np.float64)
         self._inlet.open_stream(timeout=5.0)
         # The first clock offset estimate blocks ~0.6 s; take it here, at session start,
         # not in the first pull of a loop that serves other sessions too.
