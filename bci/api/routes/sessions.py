@@ -1,0 +1,67 @@
+"""Sessions: bind a stream, inspect, delete; app events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from bci.api.deps import ManagerDep
+from bci.api.schemas import EventIn, EventOut, SessionCreate, SessionOut
+from bci.online.session import DecodingSession
+
+router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+
+def session_out(s: DecodingSession) -> SessionOut:
+    st: dict[str, Any] = s.status()
+    return SessionOut(**st, pipeline=getattr(s, "pipeline", None), websocket=f"/ws/sessions/{s.id}")
+
+
+@router.post("", response_model=SessionOut, status_code=status.HTTP_201_CREATED)
+def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
+    """Resolve the stream (waits up to ``timeout`` s) and start a session on it."""
+    model = manager.get_model(body.model_id) if body.model_id else None
+    if body.pipeline is not None:
+        from bci.decoders import get_pipeline
+
+        get_pipeline(body.pipeline)  # unknown name -> 422 before any stream is opened
+    source = manager.open_lsl_source(body.name, body.type, body.source_id, body.timeout)
+    session = manager.create(
+        source,
+        model=model,
+        window_s=body.window_s,
+        step_s=body.step_s,
+        expected_channels=body.expected_channels,
+        expected_sfreq=body.expected_sfreq,
+        pipeline=body.pipeline,
+    )
+    return session_out(session)
+
+
+@router.get("", response_model=list[SessionOut])
+def list_sessions(manager: ManagerDep) -> list[SessionOut]:
+    return [session_out(s) for s in manager.list()]
+
+
+@router.get("/{session_id}", response_model=SessionOut)
+def get_session(session_id: str, manager: ManagerDep) -> SessionOut:
+    return session_out(manager.get(session_id))
+
+
+@router.delete("/{session_id}", response_model=SessionOut)
+def delete_session(session_id: str, manager: ManagerDep) -> SessionOut:
+    return session_out(manager.delete(session_id))
+
+
+@router.post("/{session_id}/events", response_model=EventOut, status_code=201)
+def post_event(session_id: str, body: EventIn, manager: ManagerDep) -> EventOut:
+    """Record an app event; stamped on the LSL clock on arrival unless ``t`` is given."""
+    m = manager.get(session_id).add_marker(body.value, body.t, source="http")
+    return EventOut(t=m.t, value=m.value, source=m.source)
+
+
+@router.get("/{session_id}/events", response_model=list[EventOut])
+def list_events(session_id: str, manager: ManagerDep) -> list[EventOut]:
+    markers = manager.get(session_id).markers
+    return [EventOut(t=m.t, value=m.value, source=m.source) for m in markers]

@@ -1,0 +1,129 @@
+"""Request and response schemas of the public API (v1). Internal data classes stay separate."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "ConditionIn",
+    "EventIn",
+    "EventOut",
+    "HealthOut",
+    "MarkerMessage",
+    "PredictionMessage",
+    "SessionCreate",
+    "SessionOut",
+    "StatusMessage",
+    "StreamOut",
+]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    sessions: int
+    liblsl: bool
+
+
+class StreamOut(BaseModel):
+    name: str
+    type: str
+    n_channels: int
+    sfreq: float = Field(description="Nominal sampling rate in Hz (0 = irregular)")
+    source_id: str
+    channel_format: str
+    hostname: str
+    uid: str
+    ch_names: list[str]
+    warnings: list[str] = []
+
+
+class SessionCreate(BaseModel):
+    """Bind an LSL stream (by name, type and/or source_id) to a new decoding session."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, description="LSL stream name")
+    type: str | None = Field(None, min_length=1, description="LSL stream type, e.g. EEG")
+    source_id: str | None = Field(None, min_length=1)
+    pipeline: str | None = Field(None, description="Pipeline used by a later calibration")
+    model_id: str | None = Field(None, description="A stored model to activate now")
+    window_s: float | None = Field(None, gt=0, le=30)
+    step_s: float | None = Field(None, gt=0, le=10)
+    expected_channels: int | None = Field(None, ge=1)
+    expected_sfreq: float | None = Field(None, gt=0)
+    timeout: float = Field(2.0, gt=0, le=30, description="Seconds to wait for the stream")
+
+    @model_validator(mode="after")
+    def _selector(self) -> SessionCreate:
+        if not (self.name or self.type or self.source_id):
+            raise ValueError("give at least one of 'name', 'type' or 'source_id'")
+        return self
+
+
+class SessionOut(BaseModel):
+    id: str
+    state: Literal["starting", "running", "stalled", "stopped", "error"]
+    error: str | None
+    warnings: list[str]
+    stream: dict[str, Any]
+    model: dict[str, Any] | None
+    pipeline: str | None = None
+    window_s: float
+    step_s: float
+    band: list[float]
+    counts: dict[str, int]
+    last_prediction: dict[str, Any] | None
+    websocket: str
+
+
+class EventIn(BaseModel):
+    """An event from a feedback app (a video starts, a trial ends)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: str = Field(min_length=1, max_length=200)
+    t: float | None = Field(None, description="LSL time of the event; omitted = stamped on arrival")
+
+
+class EventOut(BaseModel):
+    t: float
+    value: str
+    source: str
+
+
+class ConditionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    condition: str = Field(description="rest, imagine_left, imagine_right, observe, ...")
+    marker: str | None = None
+
+
+# WebSocket messages (JSON text frames), documented in OpenAPI and README.
+class PredictionMessage(BaseModel):
+    type: Literal["prediction"]
+    session_id: str
+    index: int = Field(description="1-based count of decisions in this session")
+    t: float = Field(description="LSL time of the window's last sample")
+    probabilities: dict[str, float]
+    label: str
+    model_id: str
+    latency_ms: float = Field(description="LSL time of decision minus t")
+    compute_ms: float = Field(description="decoder time per window")
+
+
+class StatusMessage(BaseModel):
+    type: Literal["status"]
+    session_id: str
+    state: str
+    previous: str
+
+
+class MarkerMessage(BaseModel):
+    type: Literal["marker"]
+    session_id: str
+    t: float
+    value: str
+    source: str
