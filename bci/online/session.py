@@ -173,7 +173,7 @@ class DecodingSession:
                 self._set_band(tuple(model.band))  # type: ignore[arg-type]
                 self._restart_windows()
             else:
-                self._next_end = max(self._next_end, self._valid_from + self._window_n)
+                self._reschedule()
         self.publish({"type": "model", "session_id": self.id, "model_id": model.model_id})
 
     def require_model(self) -> Model:
@@ -193,8 +193,14 @@ class DecodingSession:
         """Wait for a full window of (re)filtered data before the next decision."""
         self._filter.reset()
         self._valid_from = self.filtered.n_written
-        self._k = 0
-        self._next_end = self._valid_from + self._window_n
+        self._reschedule()
+
+    def _reschedule(self) -> None:
+        """Next decision: the first step boundary not yet passed, for the current window."""
+        step = self.config.step_s * self.sfreq
+        behind = self.filtered.n_written - self._valid_from - self._window_n
+        self._k = max(0, int(np.ceil(behind / step)))
+        self._next_end = self._valid_from + self._window_n + round(self._k * step)
 
     # ----------------------------------------------------------------- markers
     def add_marker(self, value: str, t: float | None = None, source: str = "api") -> Marker:

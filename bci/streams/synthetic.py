@@ -263,6 +263,9 @@ class SyntheticEEG:
     beta_rebound : float
         Post-movement beta rebound: amplitude overshoot (fraction) of the beta sources for
         ~1 s after an executed movement ends (half of it after imagery).
+    fluctuation : float
+        Standard deviation of the log-amplitude of the slow (< 0.4 Hz) spontaneous
+        fluctuation of every rhythm, on top of the bursts of the narrow-band sources.
     background_uv : float
         RMS of the 1/f background at each channel, in µV.
     alpha_uv, mu_uv, beta_uv : float
@@ -312,6 +315,7 @@ class SyntheticEEG:
         trial_variability: float = 0.3,
         lapse_rate: float = 0.05,
         beta_rebound: float = 0.4,
+        fluctuation: float = 0.35,
         background_uv: float = 12.0,
         alpha_uv: float = 10.0,
         mu_uv: float = 6.0,
@@ -332,6 +336,7 @@ class SyntheticEEG:
             ("ramp_s", ramp_s),
             ("trial_variability", trial_variability),
             ("beta_rebound", beta_rebound),
+            ("fluctuation", fluctuation),
             ("background_uv", background_uv),
             ("alpha_uv", alpha_uv),
             ("mu_uv", mu_uv),
@@ -447,7 +452,7 @@ class SyntheticEEG:
         # both one-pole low-passes started from their stationary distribution.
         self._mod_b, self._mod_a, p_mod = _one_pole(fs, 0.4)
         self._mod_zi = (p_mod * rng_warm.standard_normal(self.n_sources))[None, :]
-        self._mod_sigma = 0.35
+        self._mod_sigma = float(fluctuation)
         self._drift_b, self._drift_a, p_drift = _one_pole(fs, 0.05)
         self._drift_zi = (p_drift * rng_warm.standard_normal(self.n_channels))[None, :]
 

@@ -1,0 +1,184 @@
+"""Numeric kernels of the fast decode path: batched covariances and SPD matrix functions.
+
+Every function works on a batch (leading axis ``n_windows``) in float64 and reproduces the
+formula that pyRiemann / scikit-learn use, without their input validation and per-matrix
+Python loops. Callers (:mod:`bci.decoders.fast`) validate once at the boundary.
+
+The formulas follow, for the versions this package pins:
+
+- ``scm``: ``pyriemann.geometry.covariance.covariance_scm`` (centred, divided by ``n_times``);
+- ``cov``: ``numpy.cov`` (centred, divided by ``n_times - 1``);
+- ``oas``: ``sklearn.covariance.OAS.fit`` as ``sklearn.covariance.oas`` calls it (centre, then
+  the empirical covariance with ``assume_centered=True``, then the OAS shrinkage);
+- ``lwf``: ``sklearn.covariance.LedoitWolf.fit`` / ``ledoit_wolf_shrinkage`` (same centring).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "COVARIANCE_ESTIMATORS",
+    "batch_covariances",
+    "eigh_function",
+    "invsqrtm",
+    "logm_batch",
+    "softmax",
+    "sqrtm",
+    "upper_indices",
+]
+
+#: Covariance estimators the fast path reproduces exactly.
+COVARIANCE_ESTIMATORS = ("scm", "cov", "oas", "lwf")
+
+
+def _centre(X: np.ndarray, assume_centered: bool) -> np.ndarray:
+    if assume_centered:
+        return X
+    return X - X.mean(axis=-1, keepdims=True)
+
+
+def _empirical(Xc: np.ndarray) -> np.ndarray:
+    """``Xc Xc^T / n_times`` for a batch, shape (n_windows, n_channels, n_channels)."""
+    return (Xc @ Xc.transpose(0, 2, 1)) / Xc.shape[-1]
+
+
+def _shrink(C: np.ndarray, shrinkage: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """``(1 - s) C + s mu I`` per matrix, as sklearn's ``shrunk_cov.flat[::n+1] += s mu``."""
+    idx = np.arange(C.shape[-1])
+    out = (1.0 - shrinkage)[:, None, None] * C
+    out[:, idx, idx] += (shrinkage * mu)[:, None]
+    return out
+
+
+def _oas(Xc: np.ndarray) -> np.ndarray:
+    n_windows, n_channels, n_times = Xc.shape
+    C = _empirical(Xc)
+    if n_channels == 1:
+        return C
+    alpha = (C * C).mean(axis=(1, 2))
+    mu = np.einsum("mii->m", C) / n_channels
+    mu_squared = mu**2
+    num = alpha + mu_squared
+    den = (n_times + 1) * (alpha - mu_squared / n_channels)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shrinkage = np.where(den == 0, 1.0, np.minimum(num / den, 1.0))
+    return _shrink(C, shrinkage, mu)
+
+
+def _lwf(Xc: np.ndarray) -> np.ndarray:
+    n_windows, n_channels, n_times = Xc.shape
+    C = _empirical(Xc)
+    if n_channels == 1:
+        return C
+    X2 = Xc * Xc
+    emp_cov_trace = X2.sum(axis=2) / n_times  # (m, n_channels)
+    trace_sum = emp_cov_trace.sum(axis=1)
+    mu = trace_sum / n_channels
+    # sum(X2.T @ X2) == sum over time of (sum over channels of X2) ** 2
+    beta_ = (X2.sum(axis=1) ** 2).sum(axis=1)
+    delta_ = (C * C).sum(axis=(1, 2))  # sum((X.T @ X) ** 2) / n_times ** 2
+    beta = 1.0 / (n_channels * n_times) * (beta_ / n_times - delta_)
+    delta = (delta_ - 2.0 * mu * trace_sum + n_channels * mu**2) / n_channels
+    beta = np.minimum(beta, delta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shrinkage = np.where(beta == 0, 0.0, beta / delta)
+    # LedoitWolf.fit: mu of the shrunk estimate is trace(emp_cov) / n_features
+    mu_cov = np.einsum("mii->m", C) / n_channels
+    return _shrink(C, shrinkage, mu_cov)
+
+
+def batch_covariances(X: np.ndarray, estimator: str, assume_centered: bool = False) -> np.ndarray:
+    """Covariance matrices of a batch of windows, as pyRiemann's ``Covariances``.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_windows, n_channels, n_times), float64
+    estimator : {"scm", "cov", "oas", "lwf"}
+    assume_centered : bool
+        Skip the removal of each channel's mean (``scm``, ``oas``, ``lwf`` only).
+
+    Returns
+    -------
+    covariances : ndarray, shape (n_windows, n_channels, n_channels)
+    """
+    if estimator == "oas":
+        return _oas(_centre(X, assume_centered))
+    if estimator == "lwf":
+        return _lwf(_centre(X, assume_centered))
+    if estimator == "scm":
+        return _empirical(_centre(X, assume_centered))
+    if estimator == "cov":
+        Xc = _centre(X, False)
+        return (Xc @ Xc.transpose(0, 2, 1)) / (X.shape[-1] - 1)
+    raise ValueError(f"estimator must be one of {COVARIANCE_ESTIMATORS}, got {estimator!r}")
+
+
+def eigh_function(C: np.ndarray, func: object) -> np.ndarray:
+    """``V f(L) V^T`` for symmetric matrices ``C = V L V^T`` (pyRiemann's matrix operator).
+
+    Parameters
+    ----------
+    C : ndarray, shape (..., n, n)
+    func : callable on eigenvalues, e.g. ``np.log``
+
+    Returns
+    -------
+    out : ndarray, shape (..., n, n)
+    """
+    eigvals, eigvecs = np.linalg.eigh(C)
+    return (eigvecs * func(eigvals)[..., None, :]) @ np.swapaxes(eigvecs, -1, -2)  # type: ignore[operator]
+
+
+def invsqrtm(C: np.ndarray) -> np.ndarray:
+    """Inverse square root of SPD matrices, shape (..., n, n)."""
+    return eigh_function(C, lambda w: 1.0 / np.sqrt(w))
+
+
+def sqrtm(C: np.ndarray) -> np.ndarray:
+    """Square root of SPD matrices, shape (..., n, n)."""
+    return eigh_function(C, np.sqrt)
+
+
+def logm_batch(M: np.ndarray) -> tuple[np.ndarray, float]:
+    """Matrix logarithm of SPD matrices and their smallest eigenvalue.
+
+    Parameters
+    ----------
+    M : ndarray, shape (n_windows, n, n)
+
+    Returns
+    -------
+    L : ndarray, shape (n_windows, n, n)
+        ``logm(M)``; only meaningful when ``min_eigval > 0`` (callers check).
+    min_eigval : float
+        Smallest eigenvalue over the batch.
+    """
+    eigvals, eigvecs = np.linalg.eigh(M)
+    min_eigval = float(eigvals[:, 0].min())
+    if min_eigval <= 0.0:
+        return M, min_eigval
+    L = (eigvecs * np.log(eigvals)[:, None, :]) @ eigvecs.transpose(0, 2, 1)
+    return L, min_eigval
+
+
+def upper_indices(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row and column indices of the upper triangle and pyRiemann's ``upper`` weights.
+
+    Returns
+    -------
+    rows, cols : ndarray of int, shape (n * (n + 1) / 2,)
+        ``numpy.triu_indices(n)``.
+    weights : ndarray, shape (n * (n + 1) / 2,)
+        1 on the diagonal, ``sqrt(2)`` off it.
+    """
+    rows, cols = np.triu_indices(n)
+    weights = np.where(rows == cols, 1.0, np.sqrt(2.0))
+    return rows, cols, weights
+
+
+def softmax(Z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax as ``sklearn.utils.extmath.softmax``, shape (n_windows, n_classes)."""
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    E /= E.sum(axis=1, keepdims=True)
+    return E
