@@ -75,8 +75,6 @@ def _sys_info(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from bci.api import create_app
     from bci.config import load_settings
 
@@ -104,8 +102,6 @@ def _apply_lsl(settings: Any) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from bci.api import create_app
     from bci.config import load_settings
     from bci.headsets import get_headset

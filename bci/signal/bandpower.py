@@ -171,7 +171,9 @@ def band_powers(
             y = sps.sosfiltfilt(sos, arr, axis=-1, padlen=padlen)
             out[bname] = np.mean(y**2, axis=-1)
         return out
-    raise SignalError(f"Unknown band power method {method!r}. Must be one of: {', '.join(_METHODS)}")
+    raise SignalError(
+        f"Unknown band power method {method!r}. Must be one of: {', '.join(_METHODS)}"
+    )
 
 
 def band_power(

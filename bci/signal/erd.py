@@ -105,9 +105,7 @@ def _as_epochs(x: Any, name: str, n_channels: int) -> np.ndarray:
             )
         )
     if arr.shape[1] != n_channels:
-        raise SignalError(
-            f"{name} has {arr.shape[1]} channels but ch_names lists {n_channels}"
-        )
+        raise SignalError(f"{name} has {arr.shape[1]} channels but ch_names lists {n_channels}")
     if not np.isfinite(arr).all():
         n_bad = int(arr.size - np.isfinite(arr).sum())
         raise SignalError(f"{name} contains {n_bad} NaN or infinite values; clean or drop them")
@@ -541,7 +539,7 @@ class OnlineMuSuppression:
         if window_s <= 0:
             raise SignalError(f"window_s must be positive seconds, got {window_s}")
         self.window_s = float(window_s)
-        n_times = int(round(self.window_s * self.sfreq))
+        n_times = round(self.window_s * self.sfreq)
         self.alpha_band = check_band(alpha_band, self.sfreq, "alpha_band")
         self.occipital = tuple(_present(self.ch_names, occipital))
         self._occ_picks = pick_channels(self.ch_names, self.occipital) if self.occipital else []
@@ -596,9 +594,7 @@ class OnlineMuSuppression:
             flat = [self.channels[i] for i in np.flatnonzero(np.any(base <= 0, axis=1))]
             raise SignalError(f"baseline has no power in a band at channels {flat} (flat signal?)")
         self._base = base
-        self._base_alpha = (
-            self._est_alpha(x[self._occ_picks])[:, 0] if self._occ_picks else None
-        )
+        self._base_alpha = self._est_alpha(x[self._occ_picks])[:, 0] if self._occ_picks else None
         self._smoothed = None
 
     def reset(self) -> None:

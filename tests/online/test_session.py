@@ -154,9 +154,11 @@ def test_stalled_then_running_again(rng):
 def test_model_mismatch_is_refused(rng):
     src = ArraySource(rng.standard_normal((4, 10)), SFREQ, CH)
     s = DecodingSession("7", src, None, clock=Clock())
-    with pytest.raises(ModelMismatchError, match=r"channels .* sampling rate 100 Hz \(model: 250 Hz\)"):
+    msg = r"channels .* sampling rate 100 Hz \(model: 250 Hz\)"
+    with pytest.raises(ModelMismatchError, match=msg):
         s.set_model(_model(rng, ch_names=["C3", "C4", "Cz", "Pz"], sfreq=250.0))
-    with pytest.raises(SessionStateError, match="No model is active for session 7: run a calibration"):
+    msg = "No model is active for session 7: run a calibration"
+    with pytest.raises(SessionStateError, match=msg):
         s.require_model()
 
 

@@ -1,0 +1,147 @@
+"""API fixtures: a real LSL outlet on loopback, a fitted model, a TestClient, a real server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from pyriemann.estimation import Covariances
+from pyriemann.tangentspace import TangentSpace
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from bci.api import create_app
+from bci.api.server import make_server
+from bci.config import load_settings
+from bci.decoders.model import Model
+from bci.online.manager import SessionManager
+from bci.streams.lsl import get_pylsl, local_clock, make_eeg_info
+
+CH = ["FC3", "FC4", "C3", "Cz", "C4", "CP3", "CP4", "Pz"]
+SFREQ = 250.0
+
+
+class NoiseOutlet:
+    """Publishes 8 ch x 250 Hz noise on LSL with exact per-sample timestamps, from a thread."""
+
+    def __init__(self, name: str, chunk: int = 8) -> None:
+        pylsl = get_pylsl()
+        self.name = name
+        self.outlet = pylsl.StreamOutlet(make_eeg_info(name, CH, SFREQ, f"src-{name}"))
+        self.chunk = chunk
+        self.rng = np.random.default_rng(0)
+        self.paused = threading.Event()
+        self._stop = threading.Event()
+        self.n_pushed = 0
+        self.push_times: dict[int, float] = {}
+        self._t0 = local_clock()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            now = local_clock()
+            due = int((now - self._t0) * SFREQ)
+            if self.paused.is_set():
+                # keep the sample clock running so a pause looks like a vanished stream
+                self.n_pushed = max(self.n_pushed, due)
+            elif due - self.n_pushed >= self.chunk:
+                n = due - self.n_pushed
+                ts = self._t0 + (self.n_pushed + np.arange(n)) / SFREQ
+                data = (self.rng.standard_normal((n, len(CH))) * 10).astype(np.float32)
+                self.outlet.push_chunk(data, ts.tolist())
+                self.n_pushed += n
+            time.sleep(0.002)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        del self.outlet
+
+
+@pytest.fixture
+def noise_outlet(stream_name: str) -> Iterator[NoiseOutlet]:
+    o = NoiseOutlet(stream_name)
+    yield o
+    o.close()
+
+
+@pytest.fixture
+def fitted_model() -> Model:
+    rng = np.random.default_rng(1)
+    n_t = int(0.5 * SFREQ)
+    X = rng.standard_normal((30, len(CH), n_t))
+    X[15:, 2] *= 2
+    y = np.array(["left"] * 15 + ["right"] * 15)
+    pipe = make_pipeline(Covariances("oas"), TangentSpace(), LogisticRegression()).fit(X, y)
+    return Model(
+        pipeline=pipe,
+        pipeline_name="ts-lr",
+        classes=list(pipe.classes_),
+        ch_names=CH,
+        sfreq=SFREQ,
+        band=(8.0, 30.0),
+        window_s=0.5,
+    )
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return load_settings(data_dir=tmp_path, stall_timeout_s=0.3, resolve_timeout=1.0)
+
+
+@pytest.fixture
+def manager(settings, fitted_model) -> Iterator[SessionManager]:
+    m = SessionManager(settings)
+    m.add_model(fitted_model)
+    yield m
+    m.close()
+
+
+@pytest.fixture
+def client(settings, manager) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, manager)) as c:
+        yield c
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, app) -> None:
+        self.port = _free_port()
+        self.server = make_server(app, "127.0.0.1", self.port, "warning")
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start within 10 s")
+            time.sleep(0.01)
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def live_server(settings, manager) -> Iterator[LiveServer]:
+    srv = LiveServer(create_app(settings, manager))
+    yield srv
+    srv.stop()
