@@ -85,13 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"bci {__version__} serving on http://{settings.host}:{settings.port} (API docs at /docs)",
         flush=True,
     )
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        ws_per_message_deflate=False,
-        log_level=settings.log_level.lower(),
-    )
+    make_server(app, settings.host, settings.port, settings.log_level.lower()).run()
     return 0
 
 
@@ -138,13 +132,7 @@ def _demo(args: argparse.Namespace) -> int:
         )
 
     app = create_app(settings, on_startup=startup)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        ws_per_message_deflate=False,
-        log_level="warning",
-    )
+    make_server(app, settings.host, settings.port, "warning").run()
     return 0
 
 

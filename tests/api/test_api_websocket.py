@@ -7,6 +7,7 @@ import json
 import time
 
 import httpx2 as httpx
+import numpy as np
 import pytest
 import websockets
 
@@ -61,7 +62,7 @@ def test_real_websocket_streams_predictions(live_server, noise_outlet, fitted_mo
     idx = [m["index"] for m, _ in preds]
     assert idx == sorted(idx) and len(set(idx)) == len(idx)
     ts = [m["t"] for m, _ in preds]
-    steps = [b - a for a, b in zip(ts, ts[1:])]
+    steps = np.diff(ts)
     # 1/16 s step at 250 Hz: 15 or 16 samples between decisions
     assert all(abs(s - 1 / 16) <= 1 / 250 + 1e-9 for s in steps)
     for m, received in preds:
