@@ -76,6 +76,7 @@ def _sys_info(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from bci.api import create_app
+    from bci.api.server import make_server
     from bci.config import load_settings
 
     settings = load_settings(args.config, host=args.host, port=args.port)
@@ -97,6 +98,7 @@ def _apply_lsl(settings: Any) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     from bci.api import create_app
+    from bci.api.server import make_server
     from bci.config import load_settings
     from bci.headsets import get_headset
     from bci.online.demo import setup_demo
