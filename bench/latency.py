@@ -1,4 +1,4 @@
-"""End-to-end latency: LSL push of a window's last sample -> WebSocket client receives its prediction.
+"""End-to-end latency: LSL push of a window's last sample -> its prediction on a WebSocket.
 
 Starts `bci demo` in a subprocess (synthetic headset, calibrated model, service), publishes a
 second 8-channel 250 Hz stream from this process one sample at a time at its due time, binds a
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         pusher.stop.set()
         lat, server_lat, compute = [], [], []
         for msg, recv in preds:
-            i = int(round((msg["t"] - pusher.t0) * pusher.sfreq))
+            i = round((msg["t"] - pusher.t0) * pusher.sfreq)
             pushed = pusher.push_clock[i]
             lat.append((recv - pushed) * 1e3)
             server_lat.append(msg["latency_ms"])
