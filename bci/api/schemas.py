@@ -55,6 +55,12 @@ class SessionCreate(BaseModel):
     expected_channels: int | None = Field(None, ge=1)
     expected_sfreq: float | None = Field(None, gt=0)
     timeout: float = Field(2.0, gt=0, le=30, description="Seconds to wait for the stream")
+    markers: str | None = Field(
+        None,
+        min_length=1,
+        description="LSL marker stream to record with the session; default: "
+        "'<name>-markers' when such a stream exists",
+    )
 
     @model_validator(mode="after")
     def _selector(self) -> SessionCreate:

@@ -96,7 +96,7 @@ class XDFStream:
 
     @property
     def n_samples(self) -> int:
-        return int(len(self.timestamps))
+        return len(self.timestamps)
 
 
 @dataclass

@@ -96,6 +96,9 @@ class _Stage:
     n_features_in: int | None = None
     n_features_out: int | None = None
     classes: np.ndarray | None = None
+    #: A matrix ``A`` such that windows ``A @ z`` (z white noise) look like the training data;
+    #: used by :func:`fast_or_slow` to check the compiled path on realistic windows.
+    mixing: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,13 +153,6 @@ def _not_spd(where: str, min_eigval: float) -> SignalError:
 # step compilers: (name, fitted step) -> list of stages
 
 
-def _params(step: Any) -> dict[str, Any]:
-    try:
-        return dict(step.get_params(deep=False))
-    except Exception:  # pragma: no cover - every sklearn estimator has get_params
-        return {}
-
-
 def _compile_covariances(name: str, step: Any) -> list[_Stage]:
     estimator = step.estimator
     kwds = dict(getattr(step, "kwds", {}) or {})
@@ -194,7 +190,11 @@ def _compile_recentering(name: str, step: Any) -> list[_Stage]:
     def apply(C: np.ndarray) -> np.ndarray:
         return isqrt @ C @ isqrt
 
-    return [_Stage(name, _COVS, _COVS, apply, n_channels=reference.shape[0])]
+    return [
+        _Stage(
+            name, _COVS, _COVS, apply, n_channels=reference.shape[0], mixing=sqrtm(reference)
+        )
+    ]
 
 
 def _metric_part(step: Any, key: str, name: str, label: str) -> str:
@@ -235,7 +235,10 @@ def _compile_tangent_space(name: str, step: Any) -> list[_Stage]:
         return _tangent_vectors(C, isqrt, upper, "covariance of the window")
 
     return [
-        _Stage(name, _COVS, _FEATURES, apply, n_channels=n, n_features_out=n * (n + 1) // 2)
+        _Stage(
+            name, _COVS, _FEATURES, apply,
+            n_channels=n, n_features_out=n * (n + 1) // 2, mixing=sqrtm(reference),
+        )
     ]
 
 
@@ -259,7 +262,7 @@ def _compile_fgda(name: str, step: Any) -> list[_Stage]:
         S[:, cols, rows] = S[:, rows, cols]
         return sqrt_ref @ eigh_function(S, np.exp) @ sqrt_ref
 
-    return [_Stage(name, _COVS, _COVS, apply, n_channels=n)]
+    return [_Stage(name, _COVS, _COVS, apply, n_channels=n, mixing=sqrt_ref)]
 
 
 def _compile_mdm(name: str, step: Any) -> list[_Stage]:
@@ -288,7 +291,12 @@ def _compile_mdm(name: str, step: Any) -> list[_Stage]:
         dist2 = (np.log(eigvals) ** 2).sum(axis=-1)
         return softmax(-dist2)
 
-    return [_Stage(name, _COVS, _PROBA, apply, n_channels=n, classes=np.asarray(step.classes_))]
+    return [
+        _Stage(
+            name, _COVS, _PROBA, apply,
+            n_channels=n, classes=np.asarray(step.classes_), mixing=sqrtm(means.mean(axis=0)),
+        )
+    ]
 
 
 def _compile_fgmdm(name: str, step: Any) -> list[_Stage]:
@@ -324,6 +332,7 @@ def _compile_csp(name: str, step: Any) -> list[_Stage]:
         _Stage(
             name, _WINDOWS, _FEATURES, apply,
             n_channels=filters.shape[1], n_features_out=filters.shape[0],
+            mixing=np.asarray(getattr(step, "patterns_", np.eye(filters.shape[1])).T, float),
         )
     ]
 
@@ -583,6 +592,7 @@ class FastPipeline:
         self.classes_ = np.asarray(classes)
         self.n_channels = int(n_channels)
         self.step_names = tuple(s.name for s in stages)
+        self._mixing = next((s.mixing for s in stages if s.mixing is not None), None)
 
     def __repr__(self) -> str:
         return (
@@ -738,6 +748,8 @@ def fast_or_slow(
         n_t = n_times or max(4 * fast.n_channels, 64)
         rng = np.random.default_rng(0)
         X = rng.standard_normal((4, fast.n_channels, n_t))
+        if fast._mixing is not None:  # windows on the scale of the training data
+            X = fast._mixing @ X
         try:
             diff = float(np.max(np.abs(fast.predict_proba(X) - pipeline.predict_proba(X))))
         except Exception as exc:  # the sklearn side failing is not the fast path's fault

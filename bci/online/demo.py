@@ -78,7 +78,8 @@ def setup_demo(
     manager.add_model(model)
     cal_s = time.perf_counter() - t0
     source = manager.open_lsl_source(name=stream_name)
-    session = manager.create(source, model=model, pipeline=pipeline)
+    markers = manager.open_marker_source(f"{stream_name}-markers", timeout=2.0)
+    session = manager.create(source, model=model, pipeline=pipeline, marker_sources=[markers])
     logger.info(
         "demo: model %s (%s, CV %s=%.3f) calibrated in %.1f s; session %s decoding %r",
         model.model_id,

@@ -90,6 +90,12 @@ class SessionManager:
         )
         return Inlet(info)
 
+    def open_marker_source(self, name: str, timeout: float = 0.3) -> Any:
+        """Open an LSL marker stream by name (raises StreamNotFoundError if absent)."""
+        from bci.streams.lsl import MarkerInlet, resolve_stream
+
+        return MarkerInlet(resolve_stream(name=name, timeout=timeout))
+
     def create(
         self,
         source: Source,
@@ -100,6 +106,7 @@ class SessionManager:
         expected_channels: int | None = None,
         expected_sfreq: float | None = None,
         pipeline: str | None = None,
+        marker_sources: list[Any] | None = None,
     ) -> DecodingSession:
         """Start a session on ``source`` (it is stepped by the engine from now on)."""
         d = source.description
@@ -128,6 +135,7 @@ class SessionManager:
             source.close()
             raise
         session.pipeline = pipeline or self.settings.pipeline  # type: ignore[attr-defined]
+        session.marker_sources.extend(marker_sources or [])
         for w in motor_coverage_warnings(d.ch_names, d.name):
             session.warnings.append(w)
         with self._lock:

@@ -23,7 +23,7 @@ from bci.signal.filters import CausalFilter
 from bci.streams.buffer import RingBuffer
 from bci.types import Chunk, Marker, Prediction, StreamDescription
 
-__all__ = ["DecodingSession", "SessionConfig", "Source"]
+__all__ = ["DecodingSession", "MarkerSource", "SessionConfig", "Source"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,14 @@ class Source(Protocol):
     n_dropped: int
 
     def pull(self) -> Chunk: ...
+
+    def close(self) -> None: ...
+
+
+class MarkerSource(Protocol):
+    """Anything that yields (LSL time, value) markers without blocking."""
+
+    def pull(self) -> list[tuple[float, str]]: ...
 
     def close(self) -> None: ...
 
@@ -127,6 +135,7 @@ class DecodingSession:
         self._last_t: float | None = None
         self._bad_until = 0  # windows ending at or before this sample index contain bad samples
         self._stepper_hooks: list[Callable[[DecodingSession, np.ndarray, float], None]] = []
+        self.marker_sources: list[MarkerSource] = []
         self.model: Model | None = None
         self._filter: CausalFilter
         self._set_band(self.config.band)
@@ -230,6 +239,12 @@ class DecodingSession:
         if self.state in ("stopped", "error"):
             return 0
         now = self.clock()
+        for ms in self.marker_sources:
+            try:
+                for t, value in ms.pull():
+                    self.add_marker(value, t, source="lsl")
+            except Exception as exc:  # a marker stream problem must not stop decoding
+                self._warn(f"marker stream failed: {exc}")
         try:
             chunk = self.source.pull()
         except BCIError as exc:
@@ -365,10 +380,11 @@ class DecodingSession:
         if self.state == "stopped":
             return
         self._set_state("stopped")
-        try:
-            self.source.close()
-        except Exception:
-            logger.debug("closing source failed", exc_info=True)
+        for src in (self.source, *self.marker_sources):
+            try:
+                src.close()
+            except Exception:
+                logger.debug("closing source failed", exc_info=True)
 
     # ----------------------------------------------------------------- status
     def status(self) -> dict[str, Any]:

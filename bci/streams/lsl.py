@@ -21,6 +21,7 @@ from bci.types import Chunk, StreamDescription
 
 __all__ = [
     "Inlet",
+    "MarkerInlet",
     "configure_lsl",
     "describe",
     "get_pylsl",
@@ -308,3 +309,30 @@ class Inlet:
             self._inlet.close_stream()
         except Exception:  # closing a dead inlet must not raise
             logger.debug("closing inlet failed", exc_info=True)
+
+
+class MarkerInlet:
+    """A non-blocking inlet on a string marker stream (cues, app events, annotations)."""
+
+    def __init__(self, info: Any) -> None:
+        pylsl = get_pylsl()
+        self._inlet = pylsl.StreamInlet(
+            info, recover=True, processing_flags=pylsl.proc_clocksync | pylsl.proc_monotonize
+        )
+        self.description = describe(self._inlet.info(timeout=5.0))
+        self._inlet.open_stream(timeout=5.0)
+        try:
+            self._inlet.time_correction(timeout=5.0)
+        except Exception:
+            logger.warning("initial LSL time correction failed for %s", self.description.name)
+
+    def pull(self) -> list[tuple[float, str]]:
+        """Markers that arrived since the last call, as (LSL time, first channel value)."""
+        samples, ts = self._inlet.pull_chunk(timeout=0.0)
+        return [(float(t), str(s[0])) for s, t in zip(samples, ts, strict=True)]
+
+    def close(self) -> None:
+        try:
+            self._inlet.close_stream()
+        except Exception:
+            logger.debug("closing marker inlet failed", exc_info=True)

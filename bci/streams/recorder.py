@@ -182,7 +182,7 @@ class Recorder:
         self,
         key: str,
         name: str,
-        type: str = "EEG",  # noqa: A002 - LSL's own word
+        type: str = "EEG",
         ch_names: Sequence[str] | None = None,
         n_channels: int | None = None,
         sfreq: float = 0.0,

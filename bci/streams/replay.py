@@ -352,18 +352,25 @@ class Replay:
             self.n_pushed += pushed
             return pushed
 
-    def run_forever(self, consumer_timeout: float = 10.0) -> None:
+    def run_forever(self, consumer_timeout: float | None = 10.0) -> None:
         """Step until done (or :meth:`stop`, or forever when looping).
 
-        At speed "max" it first waits up to ``consumer_timeout`` seconds for a reader of the
-        EEG stream, so the data does not go to nobody.
+        At speed "max" it first waits up to ``consumer_timeout`` seconds (None: until a reader
+        comes or :meth:`stop`) for a reader of the EEG stream, so the data does not go to nobody.
         """
         self._stop.clear()
         if self._speed is None and self.t_start is None:
-            if not self._eeg.outlet.wait_for_consumers(consumer_timeout):
-                logger.warning(
-                    "replay %r: no consumer after %g s; pushing anyway", self.name, consumer_timeout
-                )
+            waited = 0.0
+            while not self._eeg.outlet.have_consumers() and not self._stop.is_set():
+                if consumer_timeout is not None and waited >= consumer_timeout:
+                    logger.warning(
+                        "replay %r: no reader after %g s; pushing anyway",
+                        self.name,
+                        consumer_timeout,
+                    )
+                    break
+                self._eeg.outlet.wait_for_consumers(0.2)
+                waited += 0.2
         while not self._stop.is_set():
             self.step()
             if self.done:
@@ -449,10 +456,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{extra} at speed {replay.speed}{' in a loop' if replay.loop else ''}. Ctrl-C stops.",
         flush=True,
     )
+    if replay.speed == "max":
+        print(f"Waiting for a reader of {replay.name!r}...", flush=True)
     t0 = time.monotonic()
     try:
         with replay:
-            replay.run_forever()
+            replay.run_forever(consumer_timeout=None)
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
     print(f"Pushed {replay.n_pushed} samples in {time.monotonic() - t0:.1f} s", flush=True)

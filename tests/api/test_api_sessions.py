@@ -154,3 +154,25 @@ def test_vanished_stream_goes_stalled_then_running(client, noise_outlet, fitted_
     )
     assert st["counts"]["gaps"] >= 1 and st["counts"]["dropped"] > 0
     assert client.get("/health").status_code == 200
+
+
+def test_marker_stream_is_attached_and_recorded(client, noise_outlet):
+    from bci.streams.lsl import get_pylsl, local_clock, make_marker_info
+
+    pylsl = get_pylsl()
+    markers = pylsl.StreamOutlet(make_marker_info(f"{noise_outlet.name}-markers", "m-src"))
+    sid = client.post("/sessions", json={"name": noise_outlet.name}).json()["id"]
+    t = local_clock()
+    _wait(lambda: markers.have_consumers())
+    markers.push_sample(["left"], t)
+    ev = _wait(lambda: client.get(f"/sessions/{sid}/events").json())
+    assert ev[0]["value"] == "left" and ev[0]["source"] == "lsl"
+    assert ev[0]["t"] == pytest.approx(t, abs=1e-3)
+
+
+def test_explicit_missing_marker_stream_is_404(client, noise_outlet):
+    r = client.post(
+        "/sessions", json={"name": noise_outlet.name, "markers": "nope-markers", "timeout": 0.2}
+    )
+    assert r.status_code == 404
+    assert "name='nope-markers'" in r.json()["detail"]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, status
 
 from bci.api.deps import ManagerDep
 from bci.api.schemas import EventIn, EventOut, SessionCreate, SessionOut
+from bci.errors import StreamNotFoundError
 from bci.online.session import DecodingSession
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -26,6 +27,14 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         from bci.decoders import get_pipeline
 
         get_pipeline(body.pipeline)  # unknown name -> 422 before any stream is opened
+    marker_sources = []
+    if body.markers:
+        marker_sources.append(manager.open_marker_source(body.markers, body.timeout))
+    elif body.name:
+        try:
+            marker_sources.append(manager.open_marker_source(f"{body.name}-markers", 0.3))
+        except StreamNotFoundError:
+            pass  # a stream without its own marker stream is normal
     source = manager.open_lsl_source(body.name, body.type, body.source_id, body.timeout)
     session = manager.create(
         source,
@@ -35,6 +44,7 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         expected_channels=body.expected_channels,
         expected_sfreq=body.expected_sfreq,
         pipeline=body.pipeline,
+        marker_sources=marker_sources,
     )
     return session_out(session)
 
