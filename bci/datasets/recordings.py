@@ -417,7 +417,11 @@ def _scan_xdf(path: Path) -> tuple[int, int, str | None]:
             if length < 2:
                 return n, pos, f"invalid chunk length {length} at byte {pos}"
             if end > size:
-                return n, pos, f"file ends inside a chunk at byte {pos} ({end - size} bytes missing)"
+                return (
+                    n,
+                    pos,
+                    f"file ends inside a chunk at byte {pos} ({end - size} bytes missing)",
+                )
             (tag,) = struct.unpack("<H", f.read(2))
             if not 1 <= tag <= 6:
                 return n, pos, f"unknown chunk tag {tag} at byte {pos}"
@@ -618,9 +622,7 @@ def _parse_rows(path: Path, rows: list[str], cols: list[int], n_cols: int) -> np
     return out
 
 
-def _read_openbci(
-    path: Path, comments: list[str], header: list[str], rows: list[str]
-) -> Recording:
+def _read_openbci(path: Path, comments: list[str], header: list[str], rows: list[str]) -> Recording:
     lower = [h.lower() for h in header]
     exg = [i for i, h in enumerate(lower) if h.startswith("exg channel")]
     ts_col = lower.index("timestamp") if "timestamp" in lower else None

@@ -240,8 +240,7 @@ class Recorder:
             raise SignalError(f"Stream {spec.key!r}: sfreq must be >= 0, got {spec.sfreq}")
         if spec.ch_types and len(spec.ch_types) != spec.n_channels:
             raise SignalError(
-                f"Stream {spec.key!r}: {len(spec.ch_types)} ch_types for "
-                f"{spec.n_channels} channels"
+                f"Stream {spec.key!r}: {len(spec.ch_types)} ch_types for {spec.n_channels} channels"
             )
         with self._lock:
             self._check_open()
@@ -302,9 +301,7 @@ class Recorder:
                     )
                 n = arr.shape[0]
             if ts.shape[0] != n:
-                raise SignalError(
-                    f"Stream {key!r}: {ts.shape[0]} timestamps for {n} samples"
-                )
+                raise SignalError(f"Stream {key!r}: {ts.shape[0]} timestamps for {n} samples")
             if n == 0:
                 return
             if st.dtype is None:

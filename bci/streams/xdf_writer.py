@@ -257,9 +257,7 @@ class XDFWriter:
         self.write_chunk(TAG_STREAM_FOOTER, struct.pack("<I", stream_id) + xml)
 
     def write_clock_offset(self, stream_id: int, collection_time: float, offset: float) -> None:
-        self.write_chunk(
-            TAG_CLOCK_OFFSET, struct.pack("<Idd", stream_id, collection_time, offset)
-        )
+        self.write_chunk(TAG_CLOCK_OFFSET, struct.pack("<Idd", stream_id, collection_time, offset))
 
     def write_boundary(self) -> None:
         self.write_chunk(TAG_BOUNDARY, BOUNDARY_UUID)

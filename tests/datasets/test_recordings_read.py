@@ -127,7 +127,10 @@ def test_muselsl_export(tmp_path: Path, rng: np.random.Generator) -> None:
     ts = 1_600_000_000.0 + np.arange(n) / fs + rng.uniform(0, 1e-4, n)
     x = rng.standard_normal((n, 5)) * 30
     lines = ["timestamps,TP9,AF7,AF8,TP10,Right AUX"]
-    lines += [f"{float(t)!r}," + ",".join(f"{float(v)!r}" for v in row) for t, row in zip(ts, x, strict=True)]
+    lines += [
+        f"{float(t)!r}," + ",".join(f"{float(v)!r}" for v in row)
+        for t, row in zip(ts, x, strict=True)
+    ]
     path = tmp_path / "EEG_recording_2020-09-13-12.26.40.csv"
     path.write_text("\n".join(lines) + "\n")
     rec = read_recording(path)

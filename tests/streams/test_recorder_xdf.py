@@ -35,9 +35,7 @@ def test_record_then_read_back_exactly(tmp_path: Path, rng: np.random.Generator)
     d = rng.standard_normal((30, 2))
     i16 = rng.integers(-3000, 3000, (30, 1)).astype(np.int16)
     with Recorder(path) as rec:
-        rec.add_stream(
-            "eeg", "bci-eeg", "EEG", ch_names=chans, sfreq=250.0, source_id="headset-1"
-        )
+        rec.add_stream("eeg", "bci-eeg", "EEG", ch_names=chans, sfreq=250.0, source_id="headset-1")
         rec.add_stream("mk", "bci-markers", "Markers", n_channels=1, fmt="string", units="")
         rec.add_stream("pred", "bci-predictions", "Predictions", n_channels=1, fmt="string")
         rec.add_stream("d", "dbl", "Misc", n_channels=2, sfreq=10.0, fmt="double64")

@@ -67,9 +67,7 @@ class _Reader:
 
 
 @pytest.mark.network
-def test_replay_reproduces_samples_and_marker_times(
-    recording: Recording, stream_name: str
-) -> None:
+def test_replay_reproduces_samples_and_marker_times(recording: Recording, stream_name: str) -> None:
     with Replay(recording, name=stream_name, speed=1.0) as replay:
         reader = _Reader(stream_name)
         info = reader.eeg.info(timeout=2.0)

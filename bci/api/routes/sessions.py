@@ -35,7 +35,12 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
             marker_sources.append(manager.open_marker_source(f"{body.name}-markers", 0.3))
         except StreamNotFoundError:
             pass  # a stream without its own marker stream is normal
-    source = manager.open_lsl_source(body.name, body.type, body.source_id, body.timeout)
+    try:
+        source = manager.open_lsl_source(body.name, body.type, body.source_id, body.timeout)
+    except BaseException:
+        for m in marker_sources:
+            m.close()
+        raise
     session = manager.create(
         source,
         model=model,
