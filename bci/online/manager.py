@@ -132,7 +132,8 @@ class SessionManager:
                 sid = str(next(self._ids))
             session = DecodingSession(sid, source, model=model, config=config, clock=self.clock)
         except BCIError:
-            source.close()
+            for src in (source, *(marker_sources or [])):
+                src.close()
             raise
         session.pipeline = pipeline or self.settings.pipeline  # type: ignore[attr-defined]
         session.marker_sources.extend(marker_sources or [])
