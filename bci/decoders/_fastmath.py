@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bci.errors import SignalError
+
 __all__ = [
     "COVARIANCE_ESTIMATORS",
     "batch_covariances",
@@ -32,12 +34,19 @@ __all__ = [
 COVARIANCE_ESTIMATORS = ("scm", "cov", "oas", "lwf")
 
 
+_NOT_FINITE = "window contains NaN or infinite values; check the input window"
+
+
 def _centre(X: np.ndarray, assume_centered: bool) -> np.ndarray:
     if assume_centered:
+        if not np.isfinite(X).all():
+            raise SignalError(_NOT_FINITE)
         return X
     # sum / n is what ``ndarray.mean`` computes, without its Python-level overhead
     mean = np.add.reduce(X, axis=-1, keepdims=True)
     mean /= X.shape[-1]
+    if not np.isfinite(mean).all():  # a NaN or inf anywhere in a channel shows in its mean
+        raise SignalError(_NOT_FINITE)
     return X - mean
 
 
@@ -116,6 +125,11 @@ def batch_covariances(X: np.ndarray, estimator: str, assume_centered: bool = Fal
     Returns
     -------
     covariances : ndarray, shape (n_windows, n_channels, n_channels)
+
+    Raises
+    ------
+    SignalError
+        A window holds NaN or infinite values.
     """
     if estimator == "oas":
         return _oas(_centre(X, assume_centered))

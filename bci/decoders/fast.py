@@ -320,10 +320,10 @@ def _compile_csp(name: str, step: Any) -> list[_Stage]:
     def apply(X: np.ndarray) -> np.ndarray:
         Y = filters @ X
         P = (Y**2).mean(axis=2)
+        if not np.isfinite(P).all():
+            raise _not_finite("window")
         if log:
-            if not P.min() > 0.0:  # also catches NaN
-                if not np.isfinite(P).all():
-                    raise _not_finite("window")
+            if not P.min() > 0.0:
                 raise SignalError("a CSP component has zero power in this window (flat input)")
             return np.log(P)
         return (P - mean) / std

@@ -136,6 +136,7 @@ class DecodingSession:
         self._bad_until = 0  # windows ending at or before this sample index contain bad samples
         self._stepper_hooks: list[Callable[[DecodingSession, np.ndarray, float], None]] = []
         self.marker_sources: list[MarkerSource] = []
+        self.calibration: Any = None  # bci.online.calibration.Calibration while one runs
         self.model: Model | None = None
         self._filter: CausalFilter
         self._set_band(self.config.band)
@@ -252,6 +253,7 @@ class DecodingSession:
             return 0
         if chunk.n_samples == 0:
             self._check_stall(now)
+            self._tick_calibration(now)
             return 0
         self._last_data_clock = now
         if self.state != "running":
@@ -261,6 +263,7 @@ class DecodingSession:
         except SignalError as exc:
             self._warn(f"chunk dropped: {exc}")
             return 0
+        self._tick_calibration(now)
         if self.model is None:
             return 0
         return self._decode_due(now)
@@ -290,6 +293,8 @@ class DecodingSession:
             )
         self.raw.write(data, t)
         self.filtered.write(self._filter.process(data), t)
+        if self.calibration is not None:
+            self.calibration.on_chunk(data, t)
 
     def _due_ends(self) -> list[int]:
         ends = []
@@ -301,6 +306,24 @@ class DecodingSession:
             self._k += 1
             self._next_end = self._valid_from + self._window_n + round(self._k * step)
         return ends
+
+    def _tick_calibration(self, now: float) -> None:
+        cal = self.calibration
+        if cal is None:
+            return
+        try:
+            cal.tick(now)
+        except Exception as exc:  # a calibration bug must not stop decoding
+            logger.exception("session %s: calibration step failed", self.id)
+            cal.state, cal.error = "failed", f"{type(exc).__name__}: {exc}"
+            self.publish(
+                {
+                    "type": "calibration",
+                    "session_id": self.id,
+                    "state": "failed",
+                    "error": cal.error,
+                }
+            )
 
     def _decode_due(self, now: float) -> int:
         model = self.model

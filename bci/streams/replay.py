@@ -219,7 +219,7 @@ class Replay:
         self.name = name or f"replay-{stem}"
         self.marker_name = f"{self.name}-markers"
         self.source_id = source_id or f"bci-replay-{self.name}"
-        self.chunk_size = int(chunk_size) if chunk_size else max(1, int(round(rec.sfreq / 10)))
+        self.chunk_size = int(chunk_size) if chunk_size else max(1, round(rec.sfreq / 10))
         if self.chunk_size < 1:
             raise DataError(f"chunk_size must be >= 1, got {chunk_size}")
         self.interval = float(interval)
@@ -237,7 +237,7 @@ class Replay:
         pylsl = get_pylsl()
         # Outlets keep max_buffered seconds per consumer; at "max" keep the whole recording.
         span = float(rec.timestamps[-1] - rec.timestamps[0]) + 1.0 / rec.sfreq
-        buffered = 360 if self._speed is not None else max(360, int(math.ceil(span)) + 10)
+        buffered = 360 if self._speed is not None else max(360, math.ceil(span) + 10)
         info = make_eeg_info(
             self.name, rec.ch_names, rec.sfreq, self.source_id, manufacturer="bci-replay"
         )

@@ -454,10 +454,10 @@ class SyntheticEEG:
         # Slow amplitude fluctuation of each rhythm (log-normal, ~0.4 Hz) and drift (0.05 Hz),
         # both one-pole low-passes started from their stationary distribution.
         self._mod_b, self._mod_a, p_mod = _one_pole(fs, 0.4)
-        self._mod_zi = (p_mod * rng_warm.standard_normal(self.n_sources))[None, :]
+        self._mod_zi = p_mod * rng_warm.standard_normal((1, self.n_sources))
         self._mod_sigma = float(fluctuation)
         self._drift_b, self._drift_a, p_drift = _one_pole(fs, 0.05)
-        self._drift_zi = (p_drift * rng_warm.standard_normal(self.n_channels))[None, :]
+        self._drift_zi = p_drift * rng_warm.standard_normal((1, self.n_channels))
 
         # Blinks: (onset sample, amplitude) of those that may still reach the next sample.
         self._blinks: list[tuple[int, float]] = []
@@ -588,7 +588,7 @@ class SyntheticEEG:
         x += self._blinks_between(i0, i0 + n)[:, None] * self._blink_gain[None, :]
 
         self._n += n
-        return x.astype(np.float32)
+        return np.asarray(x, dtype=np.float32)
 
     # ---------------------------------------------------------------------------------------
 

@@ -93,6 +93,7 @@ def test_speed_compresses_time(recording: Recording, stream_name: str) -> None:
         assert replay.done
         data, ts, markers, mts = reader.pull(750, 3)
         reader.close()
+    assert markers == ["left", "right", "rest"]
     np.testing.assert_allclose(ts, 10.0 + np.arange(750) / (4 * SFREQ), atol=1e-9)
     np.testing.assert_allclose(mts, [10.125, 10.3125, 10.5], atol=1e-9)
     assert data.shape == (750, 4)
@@ -198,7 +199,9 @@ def test_main_runs_a_file_and_reports_errors(
 ) -> None:
     path = tmp_path / "short.csv"
     ts = 50.0 + np.arange(64) / 256.0
-    rows = [f"{t!r},{v!r}" for t, v in zip(ts.tolist(), rng.standard_normal(64).tolist())]
+    rows = [
+        f"{t!r},{v!r}" for t, v in zip(ts.tolist(), rng.standard_normal(64).tolist(), strict=True)
+    ]
     path.write_text("timestamps,TP9\n" + "\n".join(rows) + "\n")
     assert read_recording(path).n_times == 64
     assert main([str(path), "--speed", "100", "--name", stream_name]) == 0

@@ -1,0 +1,340 @@
+"""A calibration run inside a live session: cue, collect trials, fit, store, activate.
+
+The run is a stepper: the session calls :meth:`Calibration.on_chunk` with each raw chunk and
+:meth:`Calibration.tick` once per step, both from the engine thread. Cues are scheduled on the
+LSL clock, announced on the session WebSocket (``{"type": "cue", ...}``), pushed on an LSL
+marker stream (so any recorder captures them) and recorded as session markers. Trials are cut
+from a signal filtered continuously and causally in the pipeline's band, exactly as the
+online windows will be; the fit runs in its own thread so decoding never waits for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bci.decoders.model import Model, train_model
+from bci.errors import ConfigError, SessionStateError
+from bci.paradigms import Paradigm, get_paradigm
+from bci.signal.filters import CausalFilter
+from bci.streams.buffer import RingBuffer
+
+if TYPE_CHECKING:
+    from bci.online.session import DecodingSession
+
+__all__ = ["Calibration", "CalibrationSpec"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CalibrationSpec:
+    """What to run. Durations left as None come from the paradigm file."""
+
+    paradigm: str = "imagery-left-right"
+    trials_per_class: int | None = None
+    pipeline: str = "ts-lr"
+    fixation_s: float | None = None
+    trial_s: float | None = None
+    rest_s: float | None = None
+    jitter_s: float | None = None
+    start_s: float = 1.0
+    seed: int | None = None
+    folds: int = 5
+
+    def resolve_paradigm(self) -> Paradigm:
+        par = get_paradigm(self.paradigm)
+        timing = {
+            k: v
+            for k, v in (
+                ("fixation_s", self.fixation_s),
+                ("trial_s", self.trial_s),
+                ("rest_s", self.rest_s),
+                ("jitter_s", self.jitter_s),
+            )
+            if v is not None
+        }
+        if timing:
+            merged = {**par.timing.model_dump(), **timing}
+            if merged["tmax"] > merged["trial_s"]:
+                raise ConfigError(
+                    f"trial_s ({merged['trial_s']}) must be at least the epoch end tmax "
+                    f"({merged['tmax']}) of paradigm {par.name!r}"
+                )
+            par = par.model_copy(update={"timing": type(par.timing)(**merged)})
+        return par
+
+
+class Calibration:
+    """One calibration run bound to a session.
+
+    Parameters
+    ----------
+    session : DecodingSession
+    spec : CalibrationSpec
+    on_model : callable
+        Called with the fitted :class:`Model` (store it) before it is activated.
+    follower : object or None
+        A synthetic headset hosted in this process; it is told to imagine what each cue asks,
+        so a calibration runs end to end without hardware.
+    marker_outlet : object or None
+        A pylsl ``StreamOutlet`` for the cue markers.
+    """
+
+    def __init__(
+        self,
+        session: DecodingSession,
+        spec: CalibrationSpec,
+        on_model: Callable[[Model], None],
+        follower: Any = None,
+        marker_outlet: Any = None,
+    ) -> None:
+        from bci.decoders import get_pipeline
+        from bci.streams.synthetic import make_schedule
+
+        self.session = session
+        self.spec = spec
+        self.paradigm = spec.resolve_paradigm()
+        self.pipeline_spec = get_pipeline(spec.pipeline)
+        self.on_model = on_model
+        self.follower = follower
+        self.marker_outlet = marker_outlet
+        self.trials = make_schedule(
+            self.paradigm, spec.trials_per_class, seed=spec.seed, start_s=spec.start_s
+        )
+        tm = self.paradigm.timing
+        self.tmin, self.tmax = tm.tmin, tm.tmax
+        sf = session.sfreq
+        self.n_times = round((self.tmax - self.tmin) * sf)
+        lo, hi = self.pipeline_spec.band
+        self._filter = CausalFilter(sf, lo, min(hi, 0.45 * sf))
+        self._buffer = RingBuffer(int(30 * sf), session.raw.n_channels)
+        self.state = "running"
+        self.error: str | None = None
+        self.result: dict[str, Any] | None = None
+        self.t_start: float | None = None
+        self._next_event = 0  # index into the flattened cue/rest events
+        self._events = self._flatten()
+        self._next_cut = 0
+        self.X: list[np.ndarray] = []
+        self.y: list[str] = []
+        self.n_missed = 0
+        self._auto_cues_before: bool | None = None
+        self._fit_thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _flatten(self) -> list[tuple[float, str, int]]:
+        """(offset_s, phase, trial index) in time order: fixation, cue, rest per trial."""
+        fix = self.paradigm.timing.fixation_s
+        out = []
+        for i, tr in enumerate(self.trials):
+            out.append((tr.onset_s - fix, "fixation", i))
+            out.append((tr.onset_s, "cue", i))
+            out.append((tr.onset_s + tr.duration_s, "rest", i))
+        return out
+
+    # ------------------------------------------------------------ engine-thread hooks
+    def on_chunk(self, data: np.ndarray, timestamps: np.ndarray) -> None:
+        """Filter each raw chunk continuously in the pipeline's band."""
+        if self.state == "running":
+            self._buffer.write(self._filter.process(data), timestamps)
+
+    def tick(self, now: float) -> None:
+        """Emit the cues that are due and cut the trials whose data is complete."""
+        if self.state != "running":
+            return
+        if self.t_start is None:
+            self._begin(now)
+        assert self.t_start is not None
+        while (
+            self._next_event < len(self._events)
+            and self.t_start + self._events[self._next_event][0] <= now
+        ):
+            offset, phase, i = self._events[self._next_event]
+            self._emit(phase, i, self.t_start + offset)
+            self._next_event += 1
+        self._cut_ready()
+        if self._next_cut == len(self.trials):
+            self._start_fit()
+
+    def _begin(self, now: float) -> None:
+        self.t_start = now
+        f = self.follower
+        if f is not None and hasattr(f, "auto_cues"):
+            self._auto_cues_before = bool(f.auto_cues)
+            f.auto_cues = False
+        if f is not None:
+            f.set_condition("rest")
+        self.session.publish(
+            {
+                "type": "calibration",
+                "session_id": self.session.id,
+                "state": "running",
+                "progress": self.progress(),
+            }
+        )
+
+    def _emit(self, phase: str, i: int, t: float) -> None:
+        tr = self.trials[i]
+        cls = next(c for c in self.paradigm.classes if c.label == tr.label)
+        msg = {
+            "type": "cue",
+            "session_id": self.session.id,
+            "phase": phase,
+            "t": t,
+            "trial": i + 1,
+            "n_trials": len(self.trials),
+            "label": tr.label if phase == "cue" else None,
+            "cue": cls.cue if phase == "cue" else ("+" if phase == "fixation" else ""),
+        }
+        self.session.publish(msg)
+        if phase == "cue":
+            self.session.add_marker(tr.marker, t, source="calibration")
+            if self.marker_outlet is not None:
+                self.marker_outlet.push_sample([tr.marker], t)
+            if self.follower is not None:
+                self.follower.set_condition(tr.condition, t=t)
+        elif phase == "rest" and self.follower is not None:
+            self.follower.set_condition("rest", t=t)
+
+    def _cut_ready(self) -> None:
+        assert self.t_start is not None
+        buf = self._buffer
+        while self._next_cut < len(self.trials):
+            tr = self.trials[self._next_cut]
+            cue_t = self.t_start + tr.onset_s
+            if buf.n_written == 0:
+                return
+            _, last_t = buf.latest(1)
+            if last_t[-1] < cue_t + self.tmax:
+                return  # data for this trial not complete yet
+            n_av = buf.n_available
+            win, ts = buf.latest(n_av)
+            start = int(np.searchsorted(ts, cue_t + self.tmin - 0.5 / self.session.sfreq))
+            if start + self.n_times <= ts.size and start > 0:
+                self.X.append(win[:, start : start + self.n_times])
+                self.y.append(tr.label)
+            else:  # a gap or a stream that started late: this trial cannot be cut
+                self.n_missed += 1
+                logger.warning(
+                    "calibration %s: trial %d has no complete data",
+                    self.session.id,
+                    self._next_cut + 1,
+                )
+            self._next_cut += 1
+
+    # ------------------------------------------------------------ fitting
+    def _start_fit(self) -> None:
+        with self._lock:
+            if self.state != "running":
+                return
+            self.state = "fitting"
+        self._restore_follower()
+        self.session.publish(
+            {
+                "type": "calibration",
+                "session_id": self.session.id,
+                "state": "fitting",
+                "progress": self.progress(),
+            }
+        )
+        self._fit_thread = threading.Thread(
+            target=self._fit, name="bci-calibration-fit", daemon=True
+        )
+        self._fit_thread.start()
+
+    def _fit(self) -> None:
+        try:
+            X = np.stack(self.X) if self.X else np.empty((0, self._buffer.n_channels, 0))
+            y = np.asarray(self.y)
+            model = train_model(
+                X,
+                y,
+                pipeline=self.spec.pipeline,
+                ch_names=self.session.ch_names,
+                sfreq=self.session.sfreq,
+                band=self.pipeline_spec.band,
+                paradigm=self.paradigm.name,
+                cv=self.spec.folds,
+                seed=0 if self.spec.seed is None else self.spec.seed,
+            )
+            self.on_model(model)
+            self.session.set_model(model)
+            self.result = {
+                "model_id": model.model_id,
+                "cv_score": model.cv_score,
+                "cv_metric": model.cv_metric,
+                "cv_accuracy": model.params.get("cv_accuracy"),
+                "n_trials": model.n_trials,
+                "n_missed": self.n_missed,
+            }
+            self.state = "done"
+        except Exception as exc:  # reported to the user, never swallowed
+            logger.exception("calibration of session %s failed", self.session.id)
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.state = "failed"
+        self.session.publish(
+            {
+                "type": "calibration",
+                "session_id": self.session.id,
+                "state": self.state,
+                "result": self.result,
+                "error": self.error,
+            }
+        )
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the fit thread ends (tests, CLI)."""
+        if self._fit_thread is not None:
+            self._fit_thread.join(timeout)
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self.state not in ("running",):
+                raise SessionStateError(
+                    f"Calibration of session {self.session.id} is {self.state}; only a running "
+                    "calibration can be cancelled"
+                )
+            self.state = "cancelled"
+        self._restore_follower()
+        if self.follower is not None:
+            self.follower.set_condition("rest")
+        self.session.publish(
+            {"type": "calibration", "session_id": self.session.id, "state": "cancelled"}
+        )
+
+    def _restore_follower(self) -> None:
+        f = self.follower
+        if f is not None and self._auto_cues_before is not None:
+            f.auto_cues = self._auto_cues_before
+
+    def progress(self) -> dict[str, Any]:
+        done_cues = sum(1 for _, p, _ in self._events[: self._next_event] if p == "cue")
+        current = None
+        if self.state == "running" and self._next_event > 0:
+            _, phase, i = self._events[self._next_event - 1]
+            current = {
+                "phase": phase,
+                "trial": i + 1,
+                "label": self.trials[i].label if phase == "cue" else None,
+            }
+        total_s = self.trials[-1].onset_s + self.trials[-1].duration_s if self.trials else 0.0
+        return {
+            "state": self.state,
+            "paradigm": self.paradigm.name,
+            "pipeline": self.spec.pipeline,
+            "classes": self.paradigm.labels,
+            "trial": done_cues,
+            "n_trials": len(self.trials),
+            "trials_collected": len(self.X),
+            "trials_missed": self.n_missed,
+            "current": current,
+            "duration_s": total_s,
+            "result": self.result,
+            "error": self.error,
+        }
