@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "CalibrationIn",
+    "CalibrationOut",
     "ConditionIn",
     "EventIn",
     "EventOut",
@@ -133,3 +135,37 @@ class MarkerMessage(BaseModel):
     t: float
     value: str
     source: str
+
+
+class CalibrationIn(BaseModel):
+    """Start a calibration run; durations default to the paradigm file's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paradigm: str = "imagery-left-right"
+    trials_per_class: int | None = Field(None, ge=2, le=200)
+    pipeline: str = "ts-lr"
+    fixation_s: float | None = Field(None, ge=0, le=10)
+    trial_s: float | None = Field(None, gt=0, le=30)
+    rest_s: float | None = Field(None, ge=0, le=30)
+    jitter_s: float | None = Field(None, ge=0, le=10)
+    tmin: float | None = Field(None, ge=0, le=30, description="epoch start after the cue")
+    tmax: float | None = Field(None, gt=0, le=30, description="epoch end after the cue")
+    start_s: float = Field(1.0, ge=0, le=30)
+    seed: int | None = None
+    folds: int = Field(5, ge=2, le=20)
+
+
+class CalibrationOut(BaseModel):
+    state: Literal["running", "fitting", "done", "failed", "cancelled"]
+    paradigm: str
+    pipeline: str
+    classes: list[str]
+    trial: int
+    n_trials: int
+    trials_collected: int
+    trials_missed: int
+    current: dict[str, Any] | None
+    duration_s: float
+    result: dict[str, Any] | None
+    error: str | None

@@ -43,6 +43,8 @@ class CalibrationSpec:
     trial_s: float | None = None
     rest_s: float | None = None
     jitter_s: float | None = None
+    tmin: float | None = None
+    tmax: float | None = None
     start_s: float = 1.0
     seed: int | None = None
     folds: int = 5
@@ -56,6 +58,8 @@ class CalibrationSpec:
                 ("trial_s", self.trial_s),
                 ("rest_s", self.rest_s),
                 ("jitter_s", self.jitter_s),
+                ("tmin", self.tmin),
+                ("tmax", self.tmax),
             )
             if v is not None
         }
@@ -66,7 +70,11 @@ class CalibrationSpec:
                     f"trial_s ({merged['trial_s']}) must be at least the epoch end tmax "
                     f"({merged['tmax']}) of paradigm {par.name!r}"
                 )
-            par = par.model_copy(update={"timing": type(par.timing)(**merged)})
+            try:
+                new_timing = type(par.timing)(**merged)
+            except ValueError as exc:
+                raise ConfigError(f"Invalid calibration timing: {exc}") from None
+            par = par.model_copy(update={"timing": new_timing})
         return par
 
 

@@ -13,10 +13,13 @@ from bci.decoders.model import Model
 from bci.errors import (
     BCIError,
     ModelNotFoundError,
+    NotFoundError,
     SessionNotFoundError,
+    SessionStateError,
     StreamMismatchError,
 )
 from bci.headsets import motor_coverage_warnings
+from bci.online.calibration import Calibration, CalibrationSpec
 from bci.online.engine import Engine
 from bci.online.session import DecodingSession, SessionConfig, Source
 
@@ -146,6 +149,49 @@ class SessionManager:
             "session %s bound to stream %r (%d ch, %g Hz)", sid, d.name, d.n_channels, d.sfreq
         )
         return session
+
+    def start_calibration(self, session_id: str, spec: CalibrationSpec) -> Calibration:
+        """Start a calibration run on a session (refused while another one runs)."""
+        session = self.get(session_id)
+        cur = session.calibration
+        if cur is not None and cur.state in ("running", "fitting"):
+            raise SessionStateError(
+                f"A calibration is already {cur.state} on session {session.id}: wait for it "
+                f"or DELETE /sessions/{session.id}/calibration first"
+            )
+        follower = self.hosted.get(session.description.name)
+        if follower is not None and not hasattr(follower, "set_condition"):
+            follower = None
+        cal = Calibration(
+            session,
+            spec,
+            on_model=self.add_model,
+            follower=follower,
+            marker_outlet=self._cue_outlet(session),
+        )
+        session.calibration = cal
+        return cal
+
+    def _cue_outlet(self, session: DecodingSession) -> Any:
+        """An LSL marker stream ``bci-session-<id>-cues`` so any recorder sees the cues."""
+        outlet = getattr(session, "cue_outlet", None)
+        if outlet is None:
+            from bci.streams.lsl import get_pylsl, make_marker_info
+
+            name = f"bci-session-{session.id}-cues"
+            outlet = get_pylsl().StreamOutlet(make_marker_info(name, f"{name}-{id(self)}"))
+            session.cue_outlet = outlet  # type: ignore[attr-defined]
+        return outlet
+
+    def get_calibration(self, session_id: str) -> Calibration:
+        session = self.get(session_id)
+        if session.calibration is None:
+            raise NotFoundError(
+                f"No calibration has run on session {session.id}: "
+                f"POST /sessions/{session.id}/calibration to start one"
+            )
+        cal: Calibration = session.calibration
+        return cal
 
     def get(self, session_id: str) -> DecodingSession:
         with self._lock:

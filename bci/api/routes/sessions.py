@@ -7,7 +7,14 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from bci.api.deps import ManagerDep
-from bci.api.schemas import EventIn, EventOut, SessionCreate, SessionOut
+from bci.api.schemas import (
+    CalibrationIn,
+    CalibrationOut,
+    EventIn,
+    EventOut,
+    SessionCreate,
+    SessionOut,
+)
 from bci.errors import StreamNotFoundError
 from bci.online.session import DecodingSession
 
@@ -80,3 +87,25 @@ def post_event(session_id: str, body: EventIn, manager: ManagerDep) -> EventOut:
 def list_events(session_id: str, manager: ManagerDep) -> list[EventOut]:
     markers = manager.get(session_id).markers
     return [EventOut(t=m.t, value=m.value, source=m.source) for m in markers]
+
+
+@router.post("/{session_id}/calibration", response_model=CalibrationOut, status_code=202)
+def start_calibration(session_id: str, body: CalibrationIn, manager: ManagerDep) -> CalibrationOut:
+    """Run a cued calibration: cues on the WebSocket and on LSL, trials cut at the cue times,
+    then the pipeline is cross-validated, fitted, stored and activated."""
+    from bci.online.calibration import CalibrationSpec
+
+    cal = manager.start_calibration(session_id, CalibrationSpec(**body.model_dump()))
+    return CalibrationOut(**cal.progress())
+
+
+@router.get("/{session_id}/calibration", response_model=CalibrationOut)
+def get_calibration(session_id: str, manager: ManagerDep) -> CalibrationOut:
+    return CalibrationOut(**manager.get_calibration(session_id).progress())
+
+
+@router.delete("/{session_id}/calibration", response_model=CalibrationOut)
+def cancel_calibration(session_id: str, manager: ManagerDep) -> CalibrationOut:
+    cal = manager.get_calibration(session_id)
+    cal.cancel()
+    return CalibrationOut(**cal.progress())
