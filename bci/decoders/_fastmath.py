@@ -184,8 +184,9 @@ def logm_batch(M: np.ndarray) -> tuple[np.ndarray, float]:
         Smallest eigenvalue over the batch.
     """
     eigvals, eigvecs = np.linalg.eigh(M)
-    min_eigval = float(eigvals[:, 0].min())
-    if min_eigval <= 0.0:
+    # eigenvalues come in ascending order
+    min_eigval = float(eigvals[0, 0] if len(M) == 1 else eigvals[:, 0].min())
+    if not min_eigval > 0.0:  # also NaN
         return M, min_eigval
     L = (eigvecs * np.log(eigvals)[:, None, :]) @ eigvecs.transpose(0, 2, 1)
     return L, min_eigval

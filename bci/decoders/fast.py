@@ -99,6 +99,9 @@ class _Stage:
     #: A matrix ``A`` such that windows ``A @ z`` (z white noise) look like the training data;
     #: used by :func:`fast_or_slow` to check the compiled path on realistic windows.
     mixing: np.ndarray | None = None
+    #: Pieces a fusion pass can recombine ("isqrt" for tangent space, "coef_t"/"intercept"/
+    #: "link" for linear heads).
+    parts: dict[str, Any] | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,10 +175,8 @@ def _compile_covariances(name: str, step: Any) -> list[_Stage]:
     assume_centered = bool(kwds.get("assume_centered", False))
 
     def apply(X: np.ndarray) -> np.ndarray:
-        C = batch_covariances(X, estimator, assume_centered)
-        if not np.isfinite(C).all():
-            raise _not_finite("window")
-        return C
+        # raises SignalError on NaN/inf input; later eigenvalue checks catch overflow
+        return batch_covariances(X, estimator, assume_centered)
 
     return [_Stage(name, _WINDOWS, _COVS, apply)]
 
@@ -206,12 +207,18 @@ def _metric_part(step: Any, key: str, name: str, label: str) -> str:
     return metric if isinstance(metric, str) else repr(metric)
 
 
-def _tangent_vectors(C: np.ndarray, isqrt_ref: np.ndarray, upper: tuple, where: str) -> np.ndarray:
-    rows, cols, weights = upper
+def _log_whitened(C: np.ndarray, isqrt_ref: np.ndarray) -> np.ndarray:
+    """``logm(R^-1/2 C R^-1/2)`` (pyRiemann's ``log_map_riemann``), shape (m, n, n)."""
     L, min_eigval = logm_batch(isqrt_ref @ C @ isqrt_ref)
-    if min_eigval <= 0.0:
-        raise _not_spd(where, min_eigval)
-    return L[:, rows, cols] * weights
+    if not min_eigval > 0.0:  # also NaN
+        raise _not_spd("covariance of the window", min_eigval)
+    return L
+
+
+def _tangent_vectors(C: np.ndarray, isqrt_ref: np.ndarray, upper: tuple) -> np.ndarray:
+    """pyRiemann's ``tangent_space``: ``upper(log_map_riemann(C, R))``, shape (m, d)."""
+    rows, cols, weights = upper
+    return _log_whitened(C, isqrt_ref)[:, rows, cols] * weights
 
 
 def _compile_tangent_space(name: str, step: Any) -> list[_Stage]:
@@ -232,12 +239,13 @@ def _compile_tangent_space(name: str, step: Any) -> list[_Stage]:
     upper = upper_indices(n)
 
     def apply(C: np.ndarray) -> np.ndarray:
-        return _tangent_vectors(C, isqrt, upper, "covariance of the window")
+        return _tangent_vectors(C, isqrt, upper)
 
     return [
         _Stage(
             name, _COVS, _FEATURES, apply,
             n_channels=n, n_features_out=n * (n + 1) // 2, mixing=sqrtm(reference),
+            parts={"isqrt": isqrt, "upper": upper},
         )
     ]
 
@@ -256,7 +264,7 @@ def _compile_fgda(name: str, step: Any) -> list[_Stage]:
     rows, cols, weights = upper
 
     def apply(C: np.ndarray) -> np.ndarray:
-        T = _tangent_vectors(C, isqrt, upper, "covariance of the window") @ W
+        T = _tangent_vectors(C, isqrt, upper) @ W
         S = np.empty((T.shape[0], n, n))
         S[:, rows, cols] = T / weights  # pyRiemann's unupper
         S[:, cols, rows] = S[:, rows, cols]
@@ -286,7 +294,7 @@ def _compile_mdm(name: str, step: Any) -> list[_Stage]:
         Z = inv_chol @ C[:, None] @ inv_chol_t
         eigvals = np.linalg.eigvalsh(Z)
         min_eigval = float(eigvals[..., 0].min())
-        if min_eigval <= 0.0:
+        if not min_eigval > 0.0:  # also NaN
             raise _not_spd("covariance of the window", min_eigval)
         dist2 = (np.log(eigvals) ** 2).sum(axis=-1)
         return softmax(-dist2)
@@ -351,35 +359,70 @@ def _compile_scaler(name: str, step: Any) -> list[_Stage]:
     return [_Stage(name, _FEATURES, _FEATURES, apply, n_features_in=int(step.n_features_in_))]
 
 
+def _link_binary(Z: np.ndarray) -> np.ndarray:
+    """sklearn's binary ``predict_proba``: ``[1 - expit(z), expit(z)]``."""
+    p = expit(Z[:, 0])
+    out = np.empty((p.shape[0], 2))
+    out[:, 1] = p
+    out[:, 0] = 1.0 - p
+    return out
+
+
+def _link_ovr(Z: np.ndarray) -> np.ndarray:
+    """One-vs-rest normalisation, as sklearn's ``_predict_proba_lr``."""
+    prob = expit(Z)
+    total = prob.sum(axis=1)
+    zero = total == 0
+    if zero.any():
+        prob[zero, :] = 1.0
+        total[zero] = prob.shape[1]
+    return prob / total[:, None]
+
+
+_LINKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "binary": _link_binary,
+    "softmax": softmax,
+    "ovr": _link_ovr,
+}
+
+
 def _linear_stage(name: str, step: Any, mode: str) -> _Stage:
     coef_t = np.ascontiguousarray(np.asarray(step.coef_, dtype=np.float64).T)  # (d, n_out)
     intercept = np.asarray(step.intercept_, dtype=np.float64)
-    classes = np.asarray(step.classes_)
+    link = _LINKS[mode]
 
-    if mode == "binary":
-
-        def apply(F: np.ndarray) -> np.ndarray:
-            p = expit(F @ coef_t[:, 0] + intercept[0])
-            return np.stack([1.0 - p, p], axis=1)
-
-    elif mode == "softmax":
-
-        def apply(F: np.ndarray) -> np.ndarray:
-            return softmax(F @ coef_t + intercept)
-
-    else:  # one-vs-rest normalisation, as sklearn's _predict_proba_lr
-
-        def apply(F: np.ndarray) -> np.ndarray:
-            prob = expit(F @ coef_t + intercept)
-            total = prob.sum(axis=1)
-            zero = total == 0
-            if zero.any():
-                prob[zero, :] = 1.0
-                total[zero] = prob.shape[1]
-            return prob / total[:, None]
+    def apply(F: np.ndarray) -> np.ndarray:
+        return link(F @ coef_t + intercept)
 
     return _Stage(
-        name, _FEATURES, _PROBA, apply, n_features_in=coef_t.shape[0], classes=classes
+        name, _FEATURES, _PROBA, apply,
+        n_features_in=coef_t.shape[0], classes=np.asarray(step.classes_),
+        parts={"coef_t": coef_t, "intercept": intercept, "link": link},
+    )
+
+
+def _fuse_tangent_linear(ts: _Stage, head: _Stage) -> _Stage:
+    """Tangent space + linear head in one stage: ``logm`` (n, n) flattened @ full weights.
+
+    ``upper(L) @ coef`` sums ``w_ij L_ij coef_ij`` over ``i <= j``: the same sum as
+    ``L.ravel() @ W`` with ``W`` holding ``w_ij coef_ij`` at ``(i, j)`` and zeros below the
+    diagonal, which saves the gather and a pass over the features.
+    """
+    assert ts.parts is not None and head.parts is not None  # set by their compilers
+    isqrt = ts.parts["isqrt"]
+    rows, cols, weights = ts.parts["upper"]
+    coef_t, intercept, link = head.parts["coef_t"], head.parts["intercept"], head.parts["link"]
+    n = isqrt.shape[0]
+    W = np.zeros((n * n, coef_t.shape[1]))
+    W[rows * n + cols] = coef_t * weights[:, None]
+
+    def apply(C: np.ndarray) -> np.ndarray:
+        L = _log_whitened(C, isqrt)
+        return link(L.reshape(L.shape[0], n * n) @ W + intercept)
+
+    return _Stage(
+        f"{ts.name}+{head.name}", _COVS, _PROBA, apply,
+        n_channels=ts.n_channels, classes=head.classes, mixing=ts.mixing,
     )
 
 
@@ -554,7 +597,26 @@ def compile_pipeline(pipeline: Any) -> FastPipeline:
             f"The pipeline's classes_ {list(pipeline_classes)} differ from its last step's "
             f"{list(classes)}"
         )
-    return FastPipeline(stages, classes, n_channels)
+    step_names = tuple(s.name for s in stages)
+    return FastPipeline(_fuse(stages), classes, n_channels, step_names)
+
+
+def _fuse(stages: list[_Stage]) -> list[_Stage]:
+    """Merge a tangent-space stage with the linear head right after it."""
+    out: list[_Stage] = []
+    for stage in stages:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.parts is not None
+            and "isqrt" in prev.parts
+            and stage.parts is not None
+            and "coef_t" in stage.parts
+        ):
+            out[-1] = _fuse_tangent_linear(prev, stage)
+        else:
+            out.append(stage)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -573,7 +635,7 @@ class FastPipeline:
     n_channels : int
         Channels the pipeline was fitted on.
     step_names : tuple of str
-        Compiled steps, in order.
+        The pipeline steps compiled, in order (flattened names of nested pipelines).
     is_fast : bool
         Always True (False on :class:`SklearnDecoder`).
 
@@ -586,12 +648,18 @@ class FastPipeline:
 
     is_fast = True
 
-    def __init__(self, stages: Sequence[_Stage], classes: np.ndarray, n_channels: int) -> None:
+    def __init__(
+        self,
+        stages: Sequence[_Stage],
+        classes: np.ndarray,
+        n_channels: int,
+        step_names: Sequence[str] | None = None,
+    ) -> None:
         self._stages = tuple(stages)
         self._funcs = tuple(s.apply for s in stages)
         self.classes_ = np.asarray(classes)
         self.n_channels = int(n_channels)
-        self.step_names = tuple(s.name for s in stages)
+        self.step_names = tuple(step_names or (s.name for s in stages))
         self._mixing = next((s.mixing for s in stages if s.mixing is not None), None)
 
     def __repr__(self) -> str:

@@ -173,9 +173,9 @@ class Calibration:
     def _begin(self, now: float) -> None:
         self.t_start = now
         f = self.follower
-        if f is not None and hasattr(f, "auto_cues"):
+        if f is not None and hasattr(f, "set_auto_cues"):
             self._auto_cues_before = bool(f.auto_cues)
-            f.auto_cues = False
+            f.set_auto_cues(False)
         if f is not None:
             f.set_condition("rest")
         self.session.publish(
@@ -319,7 +319,7 @@ class Calibration:
     def _restore_follower(self) -> None:
         f = self.follower
         if f is not None and self._auto_cues_before is not None:
-            f.auto_cues = self._auto_cues_before
+            f.set_auto_cues(self._auto_cues_before)
 
     def progress(self) -> dict[str, Any]:
         done_cues = sum(1 for _, p, _ in self._events[: self._next_event] if p == "cue")

@@ -10,9 +10,9 @@ from typing import Any
 
 from bci.config import Settings
 from bci.decoders.model import Model
+from bci.decoders.store import ModelStore
 from bci.errors import (
     BCIError,
-    ModelNotFoundError,
     NotFoundError,
     SessionNotFoundError,
     SessionStateError,
@@ -29,7 +29,9 @@ logger = logging.getLogger(__name__)
 
 
 class SessionManager:
-    """Creates, lists and deletes sessions; owns the engine and the in-memory models.
+    """Creates, lists and deletes sessions; owns the engine and the model store.
+
+    Models persist under ``settings.data_dir / "models"`` (:class:`ModelStore`).
 
     Parameters
     ----------
@@ -56,23 +58,19 @@ class SessionManager:
         self._sessions: dict[str, DecodingSession] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.models: dict[str, Model] = {}
+        self.store = ModelStore(settings.data_dir / "models")
         # Sources this process publishes itself (synthetic headsets, replays), by stream name.
         self.hosted: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ models
     def add_model(self, model: Model) -> Model:
-        self.models[model.model_id] = model
+        """Store ``model`` on disk (and in memory); returns it."""
+        self.store.save(model)
         return model
 
     def get_model(self, model_id: str) -> Model:
-        try:
-            return self.models[model_id]
-        except KeyError:
-            known = ", ".join(sorted(self.models)) or "none"
-            raise ModelNotFoundError(
-                f"No model with id {model_id!r}. Known models: {known}"
-            ) from None
+        """A stored model; raises ModelNotFoundError naming the known ids."""
+        return self.store.get(model_id)
 
     # ------------------------------------------------------------------ sessions
     def open_lsl_source(

@@ -100,10 +100,15 @@ def _check_length(n_times: int, sfreq: float, bands: Mapping[str, tuple[float, f
         need = min_samples(sfreq, band)
         if n_times < need:
             raise SignalError(
-                f"window of {n_times} samples ({n_times / sfreq:.3g} s) is too short for band "
-                f"{bname!r} {band[0]:g}-{band[1]:g} Hz at {sfreq:g} Hz: need at least {need} "
-                f"samples ({need / sfreq:.3g} s)"
+                f"window of {n_times} samples ({n_times / sfreq:.3g} s) is too short for "
+                f"{_label(bname)} {band[0]:g}-{band[1]:g} Hz at {sfreq:g} Hz: need at least "
+                f"{need} samples ({need / sfreq:.3g} s)"
             )
+
+
+def _label(name: str) -> str:
+    """How messages name a band: ``band 'mu'``, or ``band`` for an anonymous one."""
+    return f"band {name!r}" if name else "band"
 
 
 def band_powers(
@@ -147,7 +152,7 @@ def band_powers(
     arr = _check_data(x)
     if not bands:
         raise SignalError("bands must name at least one band, got none")
-    checked = {str(k): check_band(v, sfreq, f"band {k!r}") for k, v in bands.items()}
+    checked = {str(k): check_band(v, sfreq, _label(str(k))) for k, v in bands.items()}
     n_times = arr.shape[-1]
     _check_length(n_times, sfreq, checked)
     if method == "welch":
@@ -202,8 +207,8 @@ def band_power(
     power : ndarray, shape (n_epochs, n_channels) or (n_channels,)
     """
     return band_powers(
-        x, sfreq, {"band": band}, method=method, nperseg=nperseg, filter_order=filter_order
-    )["band"]
+        x, sfreq, {"": band}, method=method, nperseg=nperseg, filter_order=filter_order
+    )[""]
 
 
 class WelchBandPower:
@@ -229,7 +234,7 @@ class WelchBandPower:
         if not bands:
             raise SignalError("bands must name at least one band, got none")
         self.sfreq = float(sfreq)
-        self.bands = {str(k): check_band(v, self.sfreq, f"band {k!r}") for k, v in bands.items()}
+        self.bands = {str(k): check_band(v, self.sfreq, _label(str(k))) for k, v in bands.items()}
         self.nperseg = int(nperseg)
         _check_length(self.nperseg, self.sfreq, self.bands)
         self.noverlap = self.nperseg // 2

@@ -297,6 +297,28 @@ class SyntheticEEG:
     n_channels : int
     n_generated : int
         Samples generated so far (the index of the next sample).
+    source_freqs : ndarray, shape (9,)
+        Peak frequencies (Hz) of the sources: mu at C3/C4/Cz, beta at C3/C4/Cz, alpha at
+        O1/O2/Pz, drawn per seed (a person's own rhythms).
+    channel_gain : ndarray, shape (n_channels,)
+
+    Raises
+    ------
+    bci.errors.UnknownNameError
+        Unknown headset name.
+    bci.errors.ConfigError
+        A parameter out of range (the message names it), or a channel without a position
+        in the headset's montage.
+
+    Notes
+    -----
+    Model, per channel ``c``: ``gain_c * (B_c + sum_s W_cs a_s m_s(t) g_s(t) n_s(t)) +
+    noise_c + drift_c + line_c + blink_c`` where ``B`` is pink noise mixed across channels
+    with correlation ``exp(-distance / background_corr_m)``, ``n_s`` unit-variance
+    narrow-band noise at the source's peak (bursts), ``m_s`` a slow log-normal amplitude
+    fluctuation, ``g_s`` the condition envelope and ``W`` the distance-based projection of
+    sources placed at the template positions of C3, C4, Cz (mu and beta) and O1, O2, Pz
+    (alpha). Every component draws from its own random stream spawned from ``seed``.
 
     Examples
     --------

@@ -50,6 +50,7 @@ class _Event:
     condition: str | None = field(compare=False)
     marker: str | None = field(compare=False)
     label: str | None = field(compare=False)
+    auto: bool = field(default=False, compare=False)
 
 
 class SyntheticOutlet:
@@ -296,12 +297,42 @@ class SyntheticOutlet:
             offset = self._cues_until
             for tr in trials:
                 on = offset + round(tr.onset_s * fs)
-                self._push(_Event(on, next(self._seq), tr.condition, tr.marker, tr.label))
+                self._push(_Event(on, next(self._seq), tr.condition, tr.marker, tr.label, True))
                 end = on + round(tr.duration_s * fs)
-                self._push(_Event(end, next(self._seq), "rest", None, None))
+                self._push(_Event(end, next(self._seq), "rest", None, None, True))
             last = trials[-1]
             block_end_s = last.onset_s + last.duration_s + par.timing.rest_s
             self._cues_until = offset + round(block_end_s * fs)
+
+    def set_auto_cues(self, enabled: bool) -> None:
+        """Turn the automatic cue loop on or off while streaming.
+
+        Off drops the cues not yet reached and returns the brain to ``rest`` (a calibration
+        that drives the conditions itself needs this); on starts a new block of trials,
+        after 2 s of rest, from the next sample.
+
+        Raises
+        ------
+        bci.errors.ConfigError
+            Turning it on without a paradigm.
+        """
+        with self._lock:
+            self._check_open()
+            if enabled and self.paradigm is None:
+                raise ConfigError("auto cues need a paradigm; create the outlet with paradigm=...")
+            if enabled == self.auto_cues:
+                return
+            self.auto_cues = bool(enabled)
+            if enabled:
+                self._cues_until = self.n_pushed
+                self._block_start_s = 2.0
+                return
+            self._events = [e for e in self._events if not e.auto]
+            heapq.heapify(self._events)
+            if self.t0 is None:
+                self.generator.set_condition("rest")
+            else:
+                self._push(_Event(self.n_pushed, next(self._seq), "rest", None, None))
 
     # ---------------------------------------------------------------------------------------
 

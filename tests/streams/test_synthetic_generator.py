@@ -92,7 +92,7 @@ def test_chunking_does_not_change_output(headset: str) -> None:
     # 10 x 100 (condition change after 5 chunks = sample 500), and ragged chunks.
     np.testing.assert_allclose(run([100] * 10), whole, rtol=0, atol=1e-4)
     rng = np.random.default_rng(0)
-    ragged_a = list(rng.integers(1, 40, size=30))
+    ragged_a = list(rng.integers(1, 30, size=15))  # sums to < 500
     ragged_a.append(500 - sum(ragged_a))
     ragged = [int(n) for n in ragged_a] + [250, 1, 249]
     gen = SyntheticEEG(headset, seed=11, blink_rate=1.0)
@@ -280,7 +280,8 @@ def test_line_noise_peak_at_mains_frequency() -> None:
         f, p = welch(gen.generate(250 * 20), 250, nperseg=500, axis=0)
         at = p[np.argmin(np.abs(f - line))]
         beside = p[(np.abs(f - line) > 3) & (np.abs(f - line) < 8)].mean(axis=0)
-        assert np.all(at > 10 * beside)
+        assert np.all(at > 4 * beside)  # every channel, the weakest line pickup included
+        assert np.median(at / beside) > 10
     gen = SyntheticEEG(seed=6, line_freq=None)
     f, p = welch(gen.generate(250 * 20), 250, nperseg=500, axis=0)
     at = p[np.argmin(np.abs(f - 50))]

@@ -1,0 +1,329 @@
+"""Live signal monitor: decimated raw traces, channel quality and band power for the dashboard.
+
+:func:`signal_message` turns the tail of a session's raw ring buffer into one WebSocket
+message of type ``signal``::
+
+    {"type": "signal", "session_id": "1", "index": 12345, "t_emit": 1042.31,
+     "sfreq": 83.33, "t": [...], "data": [[ch0 samples...], ...], "ch_names": [...],
+     "quality": {"C3": "ok", ...}, "band_power": {"C3": {"mu": 12.1, "beta": 3.4}, ...}}
+
+``t`` (n_points,) and ``data`` (n_channels, n_points) are the samples written since the
+previous message, block-averaged to at most ``max_rate`` points per second per channel, in
+the stream's unit (µV); ``t`` is the LSL time of each block's last sample. ``index`` is the
+absolute sample index just after the last sample included (the cursor for the next call).
+``quality`` and ``band_power`` describe the last ``quality_s`` seconds of raw signal.
+
+:class:`SignalMonitor` keeps the cursor and publishes a message through the session at
+``rate_hz``; the session's own step calls :meth:`SignalMonitor.maybe_emit`, so the ring
+buffer is read by its writer's thread.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import signal as sps
+
+from bci.errors import SignalError
+from bci.signal.bandpower import DEFAULT_BANDS, band_powers
+
+if TYPE_CHECKING:
+    from bci.online.session import DecodingSession
+
+__all__ = [
+    "QUALITY_FLAGS",
+    "QualityThresholds",
+    "SignalMonitor",
+    "channel_quality",
+    "signal_message",
+]
+
+#: Every value ``quality`` can take, most severe problem first after ``ok``.
+QUALITY_FLAGS = ("ok", "flat", "saturated", "line_noise", "noisy")
+
+_BROAD = (2.0, 40.0)
+_LINE = {"line50": (48.0, 52.0), "line60": (58.0, 62.0)}
+
+
+@dataclass(frozen=True)
+class QualityThresholds:
+    """When a channel is flagged (all amplitudes in the stream's unit, µV for EEG).
+
+    Attributes
+    ----------
+    flat_uv : float
+        Standard deviation (after removing a linear trend) below this: ``flat``
+        (disconnected electrode, dead channel).
+    saturation_fraction : float
+        Share of samples stuck at the window's own maximum or minimum at or above this:
+        ``saturated`` (clipped at the amplifier's rail).
+    saturation_uv : float or None
+        Optional absolute rail: any sample with ``|x| >= saturation_uv`` is ``saturated``.
+    line_ratio : float
+        Power within 2 Hz of 50 or 60 Hz over the 2-40 Hz power above this: ``line_noise``.
+    noisy_uv : float
+        Robust standard deviation (1.4826 x median absolute deviation, after removing a
+        linear trend) above this: ``noisy`` (muscle, movement, bad contact). Robust, so a
+        single blink does not flag the channel.
+    """
+
+    flat_uv: float = 0.5
+    saturation_fraction: float = 0.05
+    saturation_uv: float | None = None
+    line_ratio: float = 0.5
+    noisy_uv: float = 75.0
+
+
+def channel_quality(
+    window: np.ndarray,
+    sfreq: float,
+    thresholds: QualityThresholds | None = None,
+    powers: dict[str, np.ndarray] | None = None,
+) -> list[str]:
+    """One quality flag per channel (see :data:`QUALITY_FLAGS`).
+
+    Parameters
+    ----------
+    window : ndarray, shape (n_channels, n_times)
+        Raw (unfiltered) signal; at least 2 samples.
+    sfreq : float
+        Sampling rate in Hz.
+    thresholds : QualityThresholds or None
+        Defaults to :class:`QualityThresholds()`.
+    powers : dict of str to ndarray, shape (n_channels,), or None
+        Band powers of ``window`` with keys ``"broad"`` (2-40 Hz) and ``"line50"`` and/or
+        ``"line60"``, as :func:`bci.signal.bandpower.band_powers` returns; without them the
+        line-noise check is skipped.
+
+    Returns
+    -------
+    flags : list of str, length n_channels
+        The first problem found in the order flat, saturated, line_noise, noisy; else ``ok``.
+    """
+    x = np.asarray(window, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] < 2:
+        raise SignalError(
+            f"window must have shape (n_channels, n_times >= 2), got an array of shape {x.shape}"
+        )
+    th = thresholds or QualityThresholds()
+    x = np.nan_to_num(x)
+    detr = sps.detrend(x, axis=-1, type="linear")
+    sd = detr.std(axis=-1)
+    flat = sd < th.flat_uv
+
+    hi = x.max(axis=-1, keepdims=True)
+    lo = x.min(axis=-1, keepdims=True)
+    tol = 1e-6 * np.maximum(1.0, np.maximum(np.abs(hi), np.abs(lo)))
+    stuck = ((x >= hi - tol) | (x <= lo + tol)).mean(axis=-1)
+    saturated = (stuck >= th.saturation_fraction) & ~flat
+    if th.saturation_uv is not None:
+        saturated |= np.abs(x).max(axis=-1) >= th.saturation_uv
+
+    line = np.zeros(x.shape[0], dtype=bool)
+    if powers is not None and "broad" in powers:
+        broad = np.maximum(powers["broad"], 1e-12)
+        for key in _LINE:
+            if key in powers:
+                line |= powers[key] / broad > th.line_ratio
+
+    mad = np.median(np.abs(detr - np.median(detr, axis=-1, keepdims=True)), axis=-1)
+    noisy = 1.4826 * mad > th.noisy_uv
+
+    flags = []
+    for i in range(x.shape[0]):
+        if flat[i]:
+            flags.append("flat")
+        elif saturated[i]:
+            flags.append("saturated")
+        elif line[i]:
+            flags.append("line_noise")
+        elif noisy[i]:
+            flags.append("noisy")
+        else:
+            flags.append("ok")
+    return flags
+
+
+def _band_powers(window: np.ndarray, sfreq: float) -> dict[str, np.ndarray] | None:
+    """mu, beta, 2-40 Hz and line-frequency power (Welch, 1 s segments); None if too short."""
+    if window.shape[1] < round(sfreq):  # the 2-40 Hz band needs one second
+        return None
+    bands = dict(DEFAULT_BANDS)
+    bands["broad"] = _BROAD
+    for key, (lo, hi) in _LINE.items():
+        if hi < sfreq / 2:
+            bands[key] = (lo, hi)
+    return band_powers(np.nan_to_num(window), sfreq, bands)
+
+
+def signal_message(
+    session: DecodingSession,
+    now: float,
+    since: int | None = None,
+    *,
+    max_rate: float = 100.0,
+    backfill_s: float = 5.0,
+    quality_s: float = 2.0,
+    thresholds: QualityThresholds | None = None,
+    with_quality: bool = True,
+) -> dict[str, Any]:
+    """The ``signal`` message for the samples of ``session.raw`` written since ``since``.
+
+    Parameters
+    ----------
+    session : DecodingSession
+        Its ``raw`` ring buffer, ``sfreq``, ``ch_names`` and ``id`` are read.
+    now : float
+        LSL time of the emission (``t_emit``).
+    since : int or None
+        Absolute sample index of the first sample to send (the previous message's
+        ``index``); None, or an index older than ``backfill_s``, sends the last
+        ``backfill_s`` seconds.
+    max_rate : float
+        Most points per second per channel; blocks of ``ceil(sfreq / max_rate)`` samples
+        are averaged. Only whole blocks are sent; the remainder waits for the next call.
+    backfill_s : float
+        Most seconds of signal one message carries.
+    quality_s : float
+        Seconds of raw signal the quality flags and band powers describe.
+    thresholds : QualityThresholds or None
+    with_quality : bool
+        False leaves ``quality`` and ``band_power`` empty (the costly part, ~0.4 ms for
+        8 channels x 2 s at 250 Hz).
+
+    Returns
+    -------
+    message : dict
+        See the module docstring; ``t`` and ``data`` rows are empty when no whole block
+        arrived since ``since``.
+    """
+    if not (isinstance(max_rate, int | float) and max_rate > 0):
+        raise SignalError(f"max_rate must be a positive number of points/s, got {max_rate!r}")
+    raw = session.raw
+    fs = float(session.sfreq)
+    q = max(1, math.ceil(fs / max_rate - 1e-9))
+    written = int(raw.n_written)
+    oldest = written - int(raw.n_available)
+    start_min = max(oldest, written - round(backfill_s * fs))
+    start = start_min if since is None or since < start_min else int(since)
+    n_blocks = max(0, written - start) // q
+    end = start + n_blocks * q
+    ch_names = list(session.ch_names)
+    n_ch = len(ch_names)
+
+    if n_blocks:
+        seg, ts = raw.window_ending_at(end, end - start)
+        blocks = np.nan_to_num(seg).reshape(n_ch, n_blocks, q).mean(axis=-1)
+        t_list = np.round(ts[q - 1 :: q], 4).tolist()
+        data = np.round(blocks, 2).tolist()
+    else:
+        t_list, data = [], [[] for _ in range(n_ch)]
+
+    quality: dict[str, str] = {}
+    band_power: dict[str, dict[str, float]] = {}
+    n_q = min(int(raw.n_available), max(2, round(quality_s * fs)))
+    if with_quality and n_q >= 2:
+        qwin, _ = raw.latest(n_q)
+        powers = _band_powers(qwin, fs)
+        flags = channel_quality(qwin, fs, thresholds, powers)
+        quality = dict(zip(ch_names, flags, strict=True))
+        if powers is not None:
+            band_power = {
+                ch: {
+                    "mu": round(float(powers["mu"][i]), 4),
+                    "beta": round(float(powers["beta"][i]), 4),
+                }
+                for i, ch in enumerate(ch_names)
+            }
+    return {
+        "type": "signal",
+        "session_id": session.id,
+        "index": end,
+        "t_emit": float(now),
+        "sfreq": fs / q,
+        "t": t_list,
+        "data": data,
+        "ch_names": ch_names,
+        "quality": quality,
+        "band_power": band_power,
+    }
+
+
+class SignalMonitor:
+    """Publish a ``signal`` message through ``session`` about ``rate_hz`` times a second.
+
+    Quality flags and band powers are recomputed every ``quality_period_s`` and repeated in
+    the messages between, so every message is complete on its own.
+
+    Parameters
+    ----------
+    session : DecodingSession
+    rate_hz : float
+        Messages per second (at most; none when no new whole block arrived).
+    quality_period_s : float
+        Seconds between two quality and band power computations.
+    **kwargs
+        ``max_rate``, ``backfill_s``, ``quality_s``, ``thresholds`` of :func:`signal_message`.
+
+    Examples
+    --------
+    In the thread that writes ``session.raw`` (the session's step)::
+
+        monitor = SignalMonitor(session)
+        ...
+        monitor.maybe_emit(now)
+    """
+
+    def __init__(
+        self,
+        session: DecodingSession,
+        rate_hz: float = 10.0,
+        quality_period_s: float = 0.5,
+        **kwargs: Any,
+    ) -> None:
+        if not (isinstance(rate_hz, int | float) and 0 < rate_hz <= 100):
+            raise SignalError(f"rate_hz must be a number in (0, 100], got {rate_hz!r}")
+        if not (isinstance(quality_period_s, int | float) and quality_period_s >= 0):
+            raise SignalError(
+                f"quality_period_s must be a number of seconds >= 0, got {quality_period_s!r}"
+            )
+        self.session = session
+        self.rate_hz = float(rate_hz)
+        self.quality_period_s = float(quality_period_s)
+        self.kwargs = kwargs
+        self.n_sent = 0
+        self._cursor: int | None = None
+        self._next_due = -math.inf
+        self._next_quality = -math.inf
+        self._quality: dict[str, str] = {}
+        self._band_power: dict[str, dict[str, float]] = {}
+
+    def maybe_emit(self, now: float) -> dict[str, Any] | None:
+        """Publish a message if one is due at LSL time ``now`` and new samples arrived.
+
+        Returns
+        -------
+        message : dict or None
+            The message published, or None.
+        """
+        if now < self._next_due:
+            return None
+        fresh = now >= self._next_quality
+        msg = signal_message(self.session, now, self._cursor, with_quality=fresh, **self.kwargs)
+        if not msg["t"]:
+            return None
+        if fresh:
+            self._quality, self._band_power = msg["quality"], msg["band_power"]
+            self._next_quality = now + self.quality_period_s
+        else:
+            msg["quality"], msg["band_power"] = self._quality, self._band_power
+        self._cursor = int(msg["index"])
+        period = 1.0 / self.rate_hz
+        # Keep the cadence, but never try to catch up on missed periods in a burst.
+        self._next_due = max(self._next_due + period, now + 0.5 * period)
+        self.n_sent += 1
+        self.session.publish(msg)
+        return msg
