@@ -17,7 +17,8 @@ BLAS runs on one thread by default (``--blas-threads``): a server decoding many 
 should not let each call spread over all cores, and on a busy 2-core machine threaded BLAS
 makes small 64-channel calls several times slower.
 
-    .venv/bin/python bench/decode.py [--reps 400] [--batch 100] [--blas-threads 1] [--json OUT]
+    .venv/bin/python bench/decode.py [--reps 400] [--batch 100] [--block 10]
+                                     [--blas-threads 1] [--no-real] [--json OUT]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -91,18 +93,25 @@ def data_folder(arg: str | None) -> Path | None:
     return None
 
 
-def interleaved(funcs: list[Callable[[], object]], reps: int, warmup: int) -> list[np.ndarray]:
-    """Seconds per call of each function, calling them in turn so load affects all alike."""
+def interleaved(
+    funcs: list[Callable[[], object]], reps: int, warmup: int, block: int = 10
+) -> list[np.ndarray]:
+    """Seconds per call of each function, run in alternating blocks of ``block`` calls.
+
+    Alternating keeps machine load (other processes on a shared box) fair to all functions;
+    blocks keep each one's caches warm as in a steady decode loop, for both sides alike.
+    """
     for _ in range(warmup):
         for f in funcs:
             f()
     out = np.empty((len(funcs), reps))
     clock = time.perf_counter
-    for r in range(reps):
+    for start in range(0, reps, block):
         for i, f in enumerate(funcs):
-            t0 = clock()
-            f()
-            out[i, r] = clock() - t0
+            for r in range(start, min(start + block, reps)):
+                t0 = clock()
+                f()
+                out[i, r] = clock() - t0
     return list(out)
 
 
@@ -111,45 +120,54 @@ def stats_us(seconds: np.ndarray, per: int = 1) -> dict[str, float]:
     return {"median_us": float(np.median(us)), "p99_us": float(np.percentile(us, 99))}
 
 
+def cycling(
+    func: Callable[[np.ndarray], object], windows: list[np.ndarray]
+) -> Callable[[], object]:
+    """A no-argument call of ``func`` on the next window, round robin."""
+    k = [0]
+
+    def call() -> object:
+        k[0] = (k[0] + 1) % len(windows)
+        return func(windows[k[0]])
+
+    return call
+
+
+def predict_one_sklearn(pipeline: Any, window: np.ndarray) -> object:
+    return pipeline.predict_proba(window[None])
+
+
 def bench_case(
-    label: str, X: np.ndarray, y: np.ndarray, reps: int, batch: int, seed: int
+    label: str, X: np.ndarray, y: np.ndarray, reps: int, batch: int, seed: int, block: int
 ) -> list[dict[str, Any]]:
     rng = np.random.default_rng(seed)
     results = []
-    n_windows = len(X)
     for name, pipeline in make_pipelines().items():
         pipeline.fit(X, y)
         fast = compile_pipeline(pipeline)
-        idx = rng.integers(0, n_windows, size=batch)
-        B = np.ascontiguousarray(X[idx])
+        B = np.ascontiguousarray(X[rng.integers(0, len(X), size=batch)])
         windows = [np.ascontiguousarray(w) for w in B[:16]]
-        k = [0]
-
-        def sk_one() -> object:
-            k[0] = (k[0] + 1) % len(windows)
-            return pipeline.predict_proba(windows[k[0]][None])
-
-        def fast_one() -> object:
-            return fast.predict_proba_one(windows[k[0]])
-
-        sk_t, fast_t = interleaved([sk_one, fast_one], reps, warmup=20)
-        (batch_t,) = interleaved([lambda: fast.predict_proba(B)], max(reps // 20, 10), warmup=2)
+        sk_one = cycling(partial(predict_one_sklearn, pipeline), windows)
+        fast_one = cycling(fast.predict_proba_one, windows)
+        sk_t, fast_t = interleaved([sk_one, fast_one], reps, warmup=20, block=block)
+        (batch_t,) = interleaved(
+            [partial(fast.predict_proba, B)], max(reps // 20, 10), warmup=2, block=1
+        )
         diff = float(np.max(np.abs(fast.predict_proba(B) - pipeline.predict_proba(B))))
-        row = {
+        sk, one, per = stats_us(sk_t), stats_us(fast_t), stats_us(batch_t, per=batch)
+        row: dict[str, Any] = {
             "size": label,
             "pipeline": name,
             "n_channels": int(X.shape[1]),
             "n_times": int(X.shape[2]),
-            "sklearn_one": stats_us(sk_t),
-            "fast_one": stats_us(fast_t),
-            "fast_batch_per_window": stats_us(batch_t, per=batch),
+            "sklearn_one": sk,
+            "fast_one": one,
+            "fast_batch_per_window": per,
             "batch": batch,
             "max_abs_diff": diff,
+            "ratio_one": sk["median_us"] / one["median_us"],
+            "ratio_batch": sk["median_us"] / per["median_us"],
         }
-        row["ratio_one"] = row["sklearn_one"]["median_us"] / row["fast_one"]["median_us"]
-        row["ratio_batch"] = (
-            row["sklearn_one"]["median_us"] / row["fast_batch_per_window"]["median_us"]
-        )
         results.append(row)
         print(format_row(row), flush=True)
     return results
@@ -166,8 +184,10 @@ HEADER = (
 
 def format_row(r: dict[str, Any]) -> str:
     def cell(s: dict[str, float]) -> str:
-        return f"{s['median_us']:.0f} / {s['p99_us']:.0f}" if s["median_us"] >= 10 else (
-            f"{s['median_us']:.1f} / {s['p99_us']:.1f}"
+        return (
+            f"{s['median_us']:.0f} / {s['p99_us']:.0f}"
+            if s["median_us"] >= 10
+            else (f"{s['median_us']:.1f} / {s['p99_us']:.1f}")
         )
 
     return (
@@ -182,6 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=400, help="single-window repetitions")
     parser.add_argument("--batch", type=int, default=100, help="windows per batched call")
+    parser.add_argument(
+        "--block",
+        type=int,
+        default=10,
+        help="calls per alternating block (1: alternate every call, colder caches)",
+    )
     parser.add_argument(
         "--blas-threads", type=int, default=1, help="BLAS threads (0: library default)"
     )
@@ -200,17 +226,20 @@ def main(argv: list[str] | None = None) -> int:
     with limit:
         print(
             f"decode cost per window, BLAS threads: {args.blas_threads or 'default'}, "
+            f"blocks of {args.block} calls, "
             f"{platform.machine()}, {os.cpu_count()} cpus, numpy {np.__version__}"
         )
         print(HEADER, flush=True)
         for n_ch, n_t, seed in ((8, 500, 1), (64, 320, 2)):
             X, y = synthetic(n_ch, n_t, 40, seed)
-            results += bench_case(f"{n_ch}x{n_t} synth", X, y, args.reps, args.batch, seed)
+            results += bench_case(
+                f"{n_ch}x{n_t} synth", X, y, args.reps, args.batch, seed, args.block
+            )
         folder = None if args.no_real else data_folder(args.data)
         if folder is not None:
             X, y = real_windows(folder)
             results += bench_case(
-                f"{X.shape[1]}x{X.shape[2]} real", X, y, args.reps, args.batch, 3
+                f"{X.shape[1]}x{X.shape[2]} real", X, y, args.reps, args.batch, 3, args.block
             )
         elif not args.no_real:
             print("(real-data case skipped: eegbci subject 1 not found; set BCI_DATA_PATH)")
@@ -219,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json_out:
         meta = {
             "blas_threads": args.blas_threads,
+            "block": args.block,
+            "reps": args.reps,
             "machine": platform.machine(),
             "cpus": os.cpu_count(),
             "numpy": np.__version__,

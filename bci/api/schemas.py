@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "BaselineIn",
     "CalibrationIn",
     "CalibrationOut",
     "ConditionIn",
@@ -14,6 +15,7 @@ __all__ = [
     "EventOut",
     "HealthOut",
     "MarkerMessage",
+    "MuSuppressionIn",
     "PredictionMessage",
     "SessionCreate",
     "SessionOut",
@@ -84,6 +86,7 @@ class SessionOut(BaseModel):
     band: list[float]
     counts: dict[str, int]
     last_prediction: dict[str, Any] | None
+    mu_suppression: dict[str, Any] | None = None
     websocket: str
 
 
@@ -169,3 +172,28 @@ class CalibrationOut(BaseModel):
     duration_s: float
     result: dict[str, Any] | None
     error: str | None
+
+
+class MuSuppressionIn(BaseModel):
+    """Turn on the mu-suppression neurofeedback value of a session."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channels: list[str] = Field(default_factory=lambda: ["C3", "Cz", "C4"], min_length=1)
+    bands: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {"mu": (8.0, 13.0), "beta": (13.0, 30.0)}
+    )
+    smoothing: float = Field(0.5, ge=0, lt=1, description="weight of the previous value")
+    window_s: float = Field(1.0, gt=0, le=10)
+    step_s: float = Field(0.125, gt=0, le=10)
+    baseline_markers: list[str] = Field(
+        default_factory=list,
+        description="markers that start a trial; the baseline_s before each is the baseline",
+    )
+    baseline_s: float = Field(1.0, gt=0, le=120)
+
+
+class BaselineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: float = Field(10.0, gt=0, le=120, description="last N seconds of signal")

@@ -15,6 +15,8 @@ The formulas follow, for the versions this package pins:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from bci.errors import SignalError
@@ -52,7 +54,7 @@ def _centre(X: np.ndarray, assume_centered: bool) -> np.ndarray:
 
 def _empirical(Xc: np.ndarray) -> np.ndarray:
     """``Xc Xc^T / n_times`` for a batch, shape (n_windows, n_channels, n_channels)."""
-    C = Xc @ Xc.transpose(0, 2, 1)
+    C: np.ndarray = Xc @ Xc.transpose(0, 2, 1)
     C /= Xc.shape[-1]
     return C
 
@@ -60,7 +62,7 @@ def _empirical(Xc: np.ndarray) -> np.ndarray:
 def _shrink(C: np.ndarray, shrinkage: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """``(1 - s) C + s mu I`` per matrix, as sklearn's ``shrunk_cov.flat[::n+1] += s mu``."""
     idx = np.arange(C.shape[-1])
-    out = (1.0 - shrinkage)[:, None, None] * C
+    out: np.ndarray = (1.0 - shrinkage)[:, None, None] * C
     out[:, idx, idx] += (shrinkage * mu)[:, None]
     return out
 
@@ -91,7 +93,7 @@ def _oas(Xc: np.ndarray) -> np.ndarray:
 
 
 def _lwf(Xc: np.ndarray) -> np.ndarray:
-    n_windows, n_channels, n_times = Xc.shape
+    _, n_channels, n_times = Xc.shape
     C = _empirical(Xc)
     if n_channels == 1:
         return C
@@ -139,11 +141,12 @@ def batch_covariances(X: np.ndarray, estimator: str, assume_centered: bool = Fal
         return _empirical(_centre(X, assume_centered))
     if estimator == "cov":
         Xc = _centre(X, False)
-        return (Xc @ Xc.transpose(0, 2, 1)) / (X.shape[-1] - 1)
+        C: np.ndarray = (Xc @ Xc.transpose(0, 2, 1)) / (X.shape[-1] - 1)
+        return C
     raise ValueError(f"estimator must be one of {COVARIANCE_ESTIMATORS}, got {estimator!r}")
 
 
-def eigh_function(C: np.ndarray, func: object) -> np.ndarray:
+def eigh_function(C: np.ndarray, func: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """``V f(L) V^T`` for symmetric matrices ``C = V L V^T`` (pyRiemann's matrix operator).
 
     Parameters
@@ -156,7 +159,8 @@ def eigh_function(C: np.ndarray, func: object) -> np.ndarray:
     out : ndarray, shape (..., n, n)
     """
     eigvals, eigvecs = np.linalg.eigh(C)
-    return (eigvecs * func(eigvals)[..., None, :]) @ np.swapaxes(eigvecs, -1, -2)  # type: ignore[operator]
+    out: np.ndarray = (eigvecs * func(eigvals)[..., None, :]) @ np.swapaxes(eigvecs, -1, -2)
+    return out
 
 
 def invsqrtm(C: np.ndarray) -> np.ndarray:
@@ -211,4 +215,5 @@ def softmax(Z: np.ndarray) -> np.ndarray:
     """Row-wise softmax as ``sklearn.utils.extmath.softmax``, shape (n_windows, n_classes)."""
     E = np.exp(Z - Z.max(axis=1, keepdims=True))
     E /= E.sum(axis=1, keepdims=True)
-    return E
+    out: np.ndarray = E
+    return out

@@ -30,6 +30,7 @@ the pipeline (``partial_fit``, a new recentring reference), compile it again.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -111,9 +112,7 @@ class _Stage:
 def _check_window(window: Any, n_channels: int | None) -> np.ndarray:
     x = np.asarray(window, dtype=np.float64)
     if x.ndim != 2:
-        raise SignalError(
-            f"window must be 2-D (n_channels, n_times), got shape {np.shape(window)}"
-        )
+        raise SignalError(f"window must be 2-D (n_channels, n_times), got shape {np.shape(window)}")
     _check_dims(x.shape[0], x.shape[1], n_channels, "window")
     return x
 
@@ -184,17 +183,18 @@ def _compile_covariances(name: str, step: Any) -> list[_Stage]:
 def _compile_recentering(name: str, step: Any) -> list[_Stage]:
     reference = np.asarray(step.reference_, dtype=np.float64)
     if reference.ndim != 2 or reference.shape[0] != reference.shape[1]:
-        raise DecoderError(f"Step {name!r} (Recentering) has a reference_ of shape "
-                           f"{reference.shape}, expected (n_channels, n_channels)")
+        raise DecoderError(
+            f"Step {name!r} (Recentering) has a reference_ of shape "
+            f"{reference.shape}, expected (n_channels, n_channels)"
+        )
     isqrt = invsqrtm(reference)
 
     def apply(C: np.ndarray) -> np.ndarray:
-        return isqrt @ C @ isqrt
+        out: np.ndarray = isqrt @ C @ isqrt
+        return out
 
     return [
-        _Stage(
-            name, _COVS, _COVS, apply, n_channels=reference.shape[0], mixing=sqrtm(reference)
-        )
+        _Stage(name, _COVS, _COVS, apply, n_channels=reference.shape[0], mixing=sqrtm(reference))
     ]
 
 
@@ -215,10 +215,13 @@ def _log_whitened(C: np.ndarray, isqrt_ref: np.ndarray) -> np.ndarray:
     return L
 
 
-def _tangent_vectors(C: np.ndarray, isqrt_ref: np.ndarray, upper: tuple) -> np.ndarray:
+def _tangent_vectors(
+    C: np.ndarray, isqrt_ref: np.ndarray, upper: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> np.ndarray:
     """pyRiemann's ``tangent_space``: ``upper(log_map_riemann(C, R))``, shape (m, d)."""
     rows, cols, weights = upper
-    return _log_whitened(C, isqrt_ref)[:, rows, cols] * weights
+    T: np.ndarray = _log_whitened(C, isqrt_ref)[:, rows, cols] * weights
+    return T
 
 
 def _compile_tangent_space(name: str, step: Any) -> list[_Stage]:
@@ -243,8 +246,13 @@ def _compile_tangent_space(name: str, step: Any) -> list[_Stage]:
 
     return [
         _Stage(
-            name, _COVS, _FEATURES, apply,
-            n_channels=n, n_features_out=n * (n + 1) // 2, mixing=sqrtm(reference),
+            name,
+            _COVS,
+            _FEATURES,
+            apply,
+            n_channels=n,
+            n_features_out=n * (n + 1) // 2,
+            mixing=sqrtm(reference),
             parts={"isqrt": isqrt, "upper": upper},
         )
     ]
@@ -268,7 +276,8 @@ def _compile_fgda(name: str, step: Any) -> list[_Stage]:
         S = np.empty((T.shape[0], n, n))
         S[:, rows, cols] = T / weights  # pyRiemann's unupper
         S[:, cols, rows] = S[:, rows, cols]
-        return sqrt_ref @ eigh_function(S, np.exp) @ sqrt_ref
+        out: np.ndarray = sqrt_ref @ eigh_function(S, np.exp) @ sqrt_ref
+        return out
 
     return [_Stage(name, _COVS, _COVS, apply, n_channels=n, mixing=sqrt_ref)]
 
@@ -301,8 +310,13 @@ def _compile_mdm(name: str, step: Any) -> list[_Stage]:
 
     return [
         _Stage(
-            name, _COVS, _PROBA, apply,
-            n_channels=n, classes=np.asarray(step.classes_), mixing=sqrtm(means.mean(axis=0)),
+            name,
+            _COVS,
+            _PROBA,
+            apply,
+            n_channels=n,
+            classes=np.asarray(step.classes_),
+            mixing=sqrtm(means.mean(axis=0)),
         )
     ]
 
@@ -318,8 +332,9 @@ def _compile_csp(name: str, step: Any) -> list[_Stage]:
             "supports 'average_power'"
         )
     if getattr(step, "dec_type", "single") != "single":
-        raise DecoderError(f"Step {name!r} (CSP) has dec_type={step.dec_type!r}; fast path "
-                           "supports 'single'")
+        raise DecoderError(
+            f"Step {name!r} (CSP) has dec_type={step.dec_type!r}; fast path supports 'single'"
+        )
     filters = np.ascontiguousarray(step.filters_[: step.n_components], dtype=np.float64)
     log = True if step.log is None else bool(step.log)
     mean = None if log else np.asarray(step.mean_, dtype=np.float64)
@@ -333,13 +348,19 @@ def _compile_csp(name: str, step: Any) -> list[_Stage]:
         if log:
             if not P.min() > 0.0:
                 raise SignalError("a CSP component has zero power in this window (flat input)")
-            return np.log(P)
-        return (P - mean) / std
+            out: np.ndarray = np.log(P)
+            return out
+        out = (P - mean) / std
+        return out
 
     return [
         _Stage(
-            name, _WINDOWS, _FEATURES, apply,
-            n_channels=filters.shape[1], n_features_out=filters.shape[0],
+            name,
+            _WINDOWS,
+            _FEATURES,
+            apply,
+            n_channels=filters.shape[1],
+            n_features_out=filters.shape[0],
             mixing=np.asarray(getattr(step, "patterns_", np.eye(filters.shape[1])).T, float),
         )
     ]
@@ -376,7 +397,8 @@ def _link_ovr(Z: np.ndarray) -> np.ndarray:
     if zero.any():
         prob[zero, :] = 1.0
         total[zero] = prob.shape[1]
-    return prob / total[:, None]
+    out: np.ndarray = prob / total[:, None]
+    return out
 
 
 _LINKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -395,8 +417,12 @@ def _linear_stage(name: str, step: Any, mode: str) -> _Stage:
         return link(F @ coef_t + intercept)
 
     return _Stage(
-        name, _FEATURES, _PROBA, apply,
-        n_features_in=coef_t.shape[0], classes=np.asarray(step.classes_),
+        name,
+        _FEATURES,
+        _PROBA,
+        apply,
+        n_features_in=coef_t.shape[0],
+        classes=np.asarray(step.classes_),
         parts={"coef_t": coef_t, "intercept": intercept, "link": link},
     )
 
@@ -411,7 +437,8 @@ def _fuse_tangent_linear(ts: _Stage, head: _Stage) -> _Stage:
     assert ts.parts is not None and head.parts is not None  # set by their compilers
     isqrt = ts.parts["isqrt"]
     rows, cols, weights = ts.parts["upper"]
-    coef_t, intercept, link = head.parts["coef_t"], head.parts["intercept"], head.parts["link"]
+    coef_t, intercept = head.parts["coef_t"], head.parts["intercept"]
+    link: Callable[[np.ndarray], np.ndarray] = head.parts["link"]
     n = isqrt.shape[0]
     W = np.zeros((n * n, coef_t.shape[1]))
     W[rows * n + cols] = coef_t * weights[:, None]
@@ -421,8 +448,13 @@ def _fuse_tangent_linear(ts: _Stage, head: _Stage) -> _Stage:
         return link(L.reshape(L.shape[0], n * n) @ W + intercept)
 
     return _Stage(
-        f"{ts.name}+{head.name}", _COVS, _PROBA, apply,
-        n_channels=ts.n_channels, classes=head.classes, mixing=ts.mixing,
+        f"{ts.name}+{head.name}",
+        _COVS,
+        _PROBA,
+        apply,
+        n_channels=ts.n_channels,
+        classes=head.classes,
+        mixing=ts.mixing,
     )
 
 
@@ -578,7 +610,7 @@ def compile_pipeline(pipeline: Any) -> FastPipeline:
             f"(steps disagree or none says: {sorted(n_channels_set)})"
         )
     n_channels = n_channels_set.pop()
-    for prev, stage in zip(stages, stages[1:], strict=False):
+    for prev, stage in itertools.pairwise(stages):
         if (
             prev.n_features_out is not None
             and stage.n_features_in is not None
@@ -705,7 +737,8 @@ class FastPipeline:
         Y = x[None]
         for func in self._funcs:
             Y = func(Y)
-        return Y[0]
+        out: np.ndarray = Y[0]
+        return out
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Most probable class of each window.
@@ -718,7 +751,8 @@ class FastPipeline:
         -------
         labels : ndarray, shape (n_windows,)
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        labels: np.ndarray = self.classes_[self.predict_proba(X).argmax(axis=1)]
+        return labels
 
 
 class SklearnDecoder:
@@ -761,7 +795,8 @@ class SklearnDecoder:
     def predict_proba_one(self, window: np.ndarray) -> np.ndarray:
         """Class probabilities of one (n_channels, n_times) window, shape (n_classes,)."""
         x = _check_window(window, self.n_channels)
-        return np.asarray(self.pipeline.predict_proba(x[None]))[0]
+        proba: np.ndarray = np.asarray(self.pipeline.predict_proba(x[None]))[0]
+        return proba
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The sklearn pipeline's ``predict``, shape (n_windows,)."""

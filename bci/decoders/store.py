@@ -217,7 +217,7 @@ def dump_model(model: Model) -> bytes:
 def _describe_foreign(data: bytes) -> str:
     if data[:1] == b"\x80" or data[:2] in (b"(d", b"(l", b"cc"):
         return _PICKLE_HINT
-    return f"it starts with {data[:8]!r}"
+    return f"it starts with {data[:16]!r}"
 
 
 def _read_container(data: bytes, source: str) -> tuple[dict[str, Any], _Card, bytes]:
@@ -435,8 +435,8 @@ class ModelStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self._lock = threading.RLock()
-        self._models: dict[str, tuple[Model, tuple[int, int]]] = {}
-        self._cards: dict[str, tuple[dict[str, Any], tuple[int, int]]] = {}
+        self._models: dict[str, tuple[Model, tuple[int, int, int]]] = {}
+        self._cards: dict[str, tuple[dict[str, Any], tuple[int, int, int]]] = {}
 
     def __repr__(self) -> str:
         return f"ModelStore({str(self.root)!r})"
@@ -475,7 +475,7 @@ class ModelStore:
         known = ", ".join(ids[:20]) + (f" ... ({len(ids) - 20} more)" if len(ids) > 20 else "")
         return ModelNotFoundError(f"No model with id {model_id!r}. Known models: {known or 'none'}")
 
-    def _stamp(self, model_id: str) -> tuple[Path, tuple[int, int]]:
+    def _stamp(self, model_id: str) -> tuple[Path, tuple[int, int, int]]:
         path = self.path(model_id)
         try:
             st = path.stat()
@@ -484,7 +484,7 @@ class ModelStore:
                 self._models.pop(model_id, None)
                 self._cards.pop(model_id, None)
             raise self._not_found(model_id) from None
-        return path, (st.st_mtime_ns, st.st_size)
+        return path, (st.st_mtime_ns, st.st_size, st.st_ino)
 
     # ----------------------------------------------------------------- write
     def save(self, model: Model) -> Path:

@@ -137,6 +137,7 @@ class DecodingSession:
         self._stepper_hooks: list[Callable[[DecodingSession, np.ndarray, float], None]] = []
         self.marker_sources: list[MarkerSource] = []
         self.calibration: Any = None  # bci.online.calibration.Calibration while one runs
+        self.mu_feed: Any = None  # bci.online.neurofeedback.MuSuppressionFeed when enabled
         self.model: Model | None = None
         self._filter: CausalFilter
         self._set_band(self.config.band)
@@ -217,6 +218,9 @@ class DecodingSession:
         """Record an event on the LSL clock (stamped now if ``t`` is None)."""
         m = Marker(t=self.clock() if t is None else float(t), value=str(value), source=source)
         self.markers.append(m)
+        for listener in (self.mu_feed, self.calibration):
+            if listener is not None and hasattr(listener, "on_marker"):
+                listener.on_marker(m.value, m.t)
         self.publish(
             {
                 "type": "marker",
@@ -264,6 +268,8 @@ class DecodingSession:
             self._warn(f"chunk dropped: {exc}")
             return 0
         self._tick_calibration(now)
+        if self.mu_feed is not None:
+            self.mu_feed.step()
         if self.model is None:
             return 0
         return self._decode_due(now)
@@ -434,4 +440,5 @@ class DecodingSession:
             "last_prediction": None
             if self.last_prediction is None
             else self.last_prediction.to_message(),
+            "mu_suppression": None if self.mu_feed is None else self.mu_feed.status(),
         }

@@ -77,9 +77,7 @@ def test_fast_matches_sklearn_on_random_windows(estimator, head, n_classes, rng)
     "steps",
     [
         pytest.param(lambda: [Covariances("cov"), TangentSpace(), LogisticRegression()], id="cov"),
-        pytest.param(
-            lambda: [Covariances("oas", assume_centered=True), MDM()], id="oas-centered"
-        ),
+        pytest.param(lambda: [Covariances("oas", assume_centered=True), MDM()], id="oas-centered"),
         pytest.param(
             lambda: [Covariances("lwf", block_size=3), TangentSpace(), LogisticRegression()],
             id="lwf-block",
@@ -87,7 +85,10 @@ def test_fast_matches_sklearn_on_random_windows(estimator, head, n_classes, rng)
         pytest.param(lambda: [Covariances("oas"), FgMDM()], id="fgmdm"),
         pytest.param(
             lambda: [
-                Covariances("oas"), TangentSpace(), StandardScaler(), LogisticRegression(C=10.0)
+                Covariances("oas"),
+                TangentSpace(),
+                StandardScaler(),
+                LogisticRegression(C=10.0),
             ],
             id="scaler",
         ),
@@ -122,7 +123,9 @@ def test_nested_pipeline_and_string_labels(rng):
     X, y = make_windows(rng, 36, 2)
     labels = np.array(["left", "right"])[y]
     inner = make_pipeline(Covariances("oas"), TangentSpace())
-    pipeline = Pipeline([("features", inner), ("skip", "passthrough"), ("clf", LogisticRegression())])
+    pipeline = Pipeline(
+        [("features", inner), ("skip", "passthrough"), ("clf", LogisticRegression())]
+    )
     pipeline.fit(X, labels)
     fast = compile_pipeline(pipeline)
     assert fast.step_names == ("features__covariances", "features__tangentspace", "clf")

@@ -90,7 +90,7 @@ def test_not_a_pipeline_and_not_fitted(data):
     with pytest.raises(DecoderError, match="expects a fitted sklearn Pipeline, got MDM"):
         compile_pipeline(MDM())
     unfitted = make_pipeline(Covariances("oas"), TangentSpace(), LogisticRegression())
-    with pytest.raises(NotCalibratedError, match="Step 'tangentspace' .* is not fitted"):
+    with pytest.raises(NotCalibratedError, match=r"Step 'tangentspace' .* is not fitted"):
         compile_pipeline(unfitted)
     with pytest.raises(NotCalibratedError):
         fast_or_slow(unfitted)
@@ -111,9 +111,13 @@ def test_fast_or_slow_falls_back_to_the_sklearn_pipeline(data, caplog):
     assert decoder.n_channels == N_CHANNELS  # from TangentSpace.reference_
     np.testing.assert_array_equal(decoder.classes_, [0, 1])
     np.testing.assert_array_equal(decoder.predict_proba(X), pipeline.predict_proba(X))
-    np.testing.assert_array_equal(decoder.predict_proba_one(X[3]), pipeline.predict_proba(X[3:4])[0])
+    np.testing.assert_array_equal(
+        decoder.predict_proba_one(X[3]), pipeline.predict_proba(X[3:4])[0]
+    )
     np.testing.assert_array_equal(decoder.predict(X), pipeline.predict(X))
-    with pytest.raises(ModelMismatchError, match="window has 5 channels, the decoder was fitted on 6"):
+    with pytest.raises(
+        ModelMismatchError, match="window has 5 channels, the decoder was fitted on 6"
+    ):
         decoder.predict_proba_one(X[0, :5])
 
 
@@ -150,7 +154,7 @@ def test_bad_window_shapes(ts_lr, window, error, message):
 def test_bad_batch_shapes(ts_lr, data):
     X, _ = data
     fast = compile_pipeline(ts_lr)
-    with pytest.raises(SignalError, match="X must be 3-D .* use predict_proba_one"):
+    with pytest.raises(SignalError, match=r"X must be 3-D .* use predict_proba_one"):
         fast.predict_proba(X[0])
     with pytest.raises(ModelMismatchError, match="X has 4 channels, the decoder was fitted on 6"):
         fast.predict_proba(X[:, :4])
@@ -170,7 +174,7 @@ def test_nan_and_flat_windows(ts_lr, data):
         with pytest.raises(SignalError, match="NaN or infinite"):
             fast.predict_proba(bad[None])
     flat = np.zeros((N_CHANNELS, N_TIMES))  # a disconnected headset: zero covariance
-    with pytest.raises(SignalError, match="not positive definite .* flat or duplicated channel"):
+    with pytest.raises(SignalError, match=r"not positive definite .* flat or duplicated channel"):
         mdm.predict_proba_one(flat)
     with pytest.raises(SignalError, match="not positive definite"):
         compile_pipeline(

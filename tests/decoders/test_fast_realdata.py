@@ -66,7 +66,9 @@ def test_real_windows_shape(real_windows):
 @pytest.mark.parametrize(
     "steps",
     [
-        pytest.param(lambda: [Covariances("oas"), TangentSpace(), LogisticRegression()], id="ts-lr"),
+        pytest.param(
+            lambda: [Covariances("oas"), TangentSpace(), LogisticRegression()], id="ts-lr"
+        ),
         pytest.param(lambda: [Covariances("scm"), MDM()], id="mdm-scm"),
         pytest.param(lambda: [Covariances("lwf"), MDM()], id="mdm-lwf"),
         pytest.param(lambda: [CSP(n_components=6), LinearDiscriminantAnalysis()], id="csp-lda"),

@@ -8,14 +8,17 @@ from fastapi import APIRouter, status
 
 from bci.api.deps import ManagerDep
 from bci.api.schemas import (
+    BaselineIn,
     CalibrationIn,
     CalibrationOut,
     EventIn,
     EventOut,
+    MuSuppressionIn,
     SessionCreate,
     SessionOut,
 )
-from bci.errors import StreamNotFoundError
+from bci.errors import NotFoundError, StreamNotFoundError
+from bci.online.manager import SessionManager
 from bci.online.session import DecodingSession
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -109,3 +112,48 @@ def cancel_calibration(session_id: str, manager: ManagerDep) -> CalibrationOut:
     cal = manager.get_calibration(session_id)
     cal.cancel()
     return CalibrationOut(**cal.progress())
+
+
+def _feed(manager: SessionManager, session_id: str) -> Any:
+    session = manager.get(session_id)
+    if session.mu_feed is None:
+        raise NotFoundError(
+            f"Mu suppression is off for session {session.id}: "
+            f"PUT /sessions/{session.id}/mu-suppression first"
+        )
+    return session.mu_feed
+
+
+@router.put("/{session_id}/mu-suppression")
+def enable_mu_suppression(
+    session_id: str, body: MuSuppressionIn, manager: ManagerDep
+) -> dict[str, Any]:
+    """Publish a mu-suppression value (log10 power / baseline power) every ``step_s``."""
+    from bci.online.neurofeedback import MuSuppressionFeed
+
+    session = manager.get(session_id)
+    session.mu_feed = MuSuppressionFeed(session, **body.model_dump())
+    status: dict[str, Any] = session.mu_feed.status()
+    return status
+
+
+@router.get("/{session_id}/mu-suppression")
+def get_mu_suppression(session_id: str, manager: ManagerDep) -> dict[str, Any]:
+    status: dict[str, Any] = _feed(manager, session_id).status()
+    return status
+
+
+@router.post("/{session_id}/mu-suppression/baseline")
+def set_mu_baseline(session_id: str, body: BaselineIn, manager: ManagerDep) -> dict[str, Any]:
+    """Use the last ``seconds`` of signal as the baseline (end of a baseline/rest run)."""
+    feed = _feed(manager, session_id)
+    feed.set_baseline_now(body.seconds)
+    status: dict[str, Any] = feed.status()
+    return status
+
+
+@router.delete("/{session_id}/mu-suppression")
+def disable_mu_suppression(session_id: str, manager: ManagerDep) -> dict[str, Any]:
+    status: dict[str, Any] = _feed(manager, session_id).status()
+    manager.get(session_id).mu_feed = None
+    return status
