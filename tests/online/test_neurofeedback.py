@@ -15,8 +15,7 @@ def _session(run, chunk=16):
     return src, DecodingSession("1", src, None, clock=lambda: 0.0)
 
 
-@pytest.mark.parametrize("condition_label", ["observe"])
-def test_pre_cue_baseline_gives_suppression_during_observation(condition_label):
+def test_pre_cue_baseline_gives_suppression_during_observation():
     run = simulate_run("observation-rest", trials_per_class=8, seed=3)
     src, s = _session(run)
     feed = MuSuppressionFeed(
