@@ -150,7 +150,11 @@ class ErdEntry:
     topomap: np.ndarray
 
     def to_dict(self, ch_names: Sequence[str]) -> dict[str, Any]:
-        out = {"group": self.group, "condition": self.condition, "reference": self.reference}
+        out: dict[str, Any] = {
+            "group": self.group,
+            "condition": self.condition,
+            "reference": self.reference,
+        }
         out.update(self.result.to_dict())
         out["topomap_mu"] = {
             c: round(float(v), 6) for c, v in zip(ch_names, self.topomap, strict=True)
@@ -331,11 +335,11 @@ def read_raw_any(path: str | Path) -> Any:
     if not p.exists():
         raise DataError(f"Recording file not found: {p}")
     try:
-        from bci.datasets.recordings import read_recording  # type: ignore[import-not-found]
-    except ImportError:
-        read_recording = None
-    if read_recording is not None:
-        return read_recording(p).to_raw()
+        from bci.datasets import recordings
+    except ImportError:  # a build without the recordings module: MNE's readers
+        recordings = None  # type: ignore[assignment]
+    if recordings is not None:
+        return recordings.read_recording(p).to_raw()
     import mne
 
     try:
@@ -521,6 +525,7 @@ def _analyse(
         cond_data = _window(cdata[mask], ctimes, opts.tmin, opts.tmax, sf)
         for ref in references:
             paired = ref == "pre-cue"
+            base: np.ndarray | None
             if paired:
                 base = _window(cdata[mask], ctimes, opts.precue[0], opts.precue[1], sf)
             else:
@@ -798,7 +803,7 @@ def write_outputs(report: ErdReport, output: str | Path, figures: bool = True) -
             arrays[f"{key}__data"] = m.data
             arrays[f"{key}__freqs"] = m.freqs
             arrays[f"{key}__times"] = m.times
-        np.savez_compressed(npz, **arrays)
+        np.savez_compressed(npz, **arrays)  # type: ignore[arg-type]
         written.append(npz)
     if figures:
         written += _plot_erds(report, out)
@@ -830,7 +835,8 @@ def _plot_erds(report: ErdReport, out: Path) -> list[Path]:
             ax.set_xlabel("time from cue (s)")
         axes[0].set_ylabel("frequency (Hz)")
         fig.suptitle(f"ERDS {m.group} {m.condition} (n={m.n_epochs}, vs pre-cue)")
-        fig.colorbar(im, ax=list(axes), label=f"ERDS ({unit})", shrink=0.9)
+        if im is not None:
+            fig.colorbar(im, ax=list(axes), label=f"ERDS ({unit})", shrink=0.9)
         p = out / f"erds_{_slug(m.group, m.condition)}.png"
         fig.savefig(p, dpi=90)
         plt.close(fig)

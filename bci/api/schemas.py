@@ -157,6 +157,12 @@ class CalibrationIn(BaseModel):
     start_s: float = Field(1.0, ge=0, le=30)
     seed: int | None = None
     folds: int = Field(5, ge=2, le=20)
+    cues: Literal["service", "app"] = Field(
+        "service",
+        description="'service': cues scheduled here and sent on the WebSocket and LSL; "
+        "'app': the app reports each trial onset as an event named by the class marker "
+        "(and '<marker>_end' at its offset), e.g. when an action video starts",
+    )
 
 
 class CalibrationOut(BaseModel):
@@ -168,6 +174,7 @@ class CalibrationOut(BaseModel):
     n_trials: int
     trials_collected: int
     trials_missed: int
+    cues: str
     current: dict[str, Any] | None
     duration_s: float
     result: dict[str, Any] | None

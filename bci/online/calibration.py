@@ -48,6 +48,10 @@ class CalibrationSpec:
     start_s: float = 1.0
     seed: int | None = None
     folds: int = 5
+    # "service": this service schedules and announces the cues; "app": the feedback app
+    # (e.g. playing action videos) reports each trial's onset as an event whose value is a
+    # class marker, and the optional offset as "<marker>_end".
+    cues: str = "service"
 
     def resolve_paradigm(self) -> Paradigm:
         par = get_paradigm(self.paradigm)
@@ -112,9 +116,17 @@ class Calibration:
         self.on_model = on_model
         self.follower = follower
         self.marker_outlet = marker_outlet
+        if spec.cues not in ("service", "app"):
+            raise ConfigError(f"cues must be 'service' or 'app', got {spec.cues!r}")
+        self.app_mode = spec.cues == "app"
         self.trials = make_schedule(
             self.paradigm, spec.trials_per_class, seed=spec.seed, start_s=spec.start_s
         )
+        self.tpc = len(self.trials) // len(self.paradigm.classes)
+        self._markers = self.paradigm.by_marker()
+        # (cue time, label) of trials waiting for their data; offsets seen per trial
+        self._pending: list[tuple[float, str]] = []
+        self._offsets: list[float] = []
         tm = self.paradigm.timing
         self.tmin, self.tmax = tm.tmin, tm.tmax
         sf = session.sfreq
@@ -128,7 +140,6 @@ class Calibration:
         self.t_start: float | None = None
         self._next_event = 0  # index into the flattened cue/rest events
         self._events = self._flatten()
-        self._next_cut = 0
         self.X: list[np.ndarray] = []
         self.y: list[str] = []
         self.n_missed = 0
@@ -158,21 +169,40 @@ class Calibration:
             return
         if self.t_start is None:
             self._begin(now)
-        assert self.t_start is not None
         while (
-            self._next_event < len(self._events)
+            not self.app_mode
+            and self._next_event < len(self._events)
             and self.t_start + self._events[self._next_event][0] <= now
         ):
             offset, phase, i = self._events[self._next_event]
             self._emit(phase, i, self.t_start + offset)
             self._next_event += 1
         self._cut_ready()
-        if self._next_cut == len(self.trials):
+        if self._complete():
             self._start_fit()
+
+    def _complete(self) -> bool:
+        if self.app_mode:
+            counts = [self.y.count(c) for c in self.paradigm.labels]
+            return min(counts) >= self.tpc
+        return self._next_event == len(self._events) and not self._pending
+
+    def on_marker(self, value: str, t: float) -> None:
+        """App mode: a class marker starts a trial; ``<marker>_end`` ends it."""
+        if not self.app_mode or self.state != "running":
+            return
+        if value in self._markers:
+            label = self._markers[value].label
+            if self.y.count(label) + sum(1 for _, lab in self._pending if lab == label) < self.tpc:
+                self._pending.append((t, label))
+        elif value.endswith("_end") and value[:-4] in self._markers:
+            self._offsets.append(t)
 
     def _begin(self, now: float) -> None:
         self.t_start = now
         f = self.follower
+        if self.app_mode:
+            f = self.follower = None  # the app drives the trials; a synthetic brain idles
         if f is not None and hasattr(f, "set_auto_cues"):
             self._auto_cues_before = bool(f.auto_cues)
             f.set_auto_cues(False)
@@ -196,12 +226,14 @@ class Calibration:
             "phase": phase,
             "t": t,
             "trial": i + 1,
-            "n_trials": len(self.trials),
+            "n_trials": self.tpc * len(self.paradigm.classes),
+            "cues": self.spec.cues,
             "label": tr.label if phase == "cue" else None,
             "cue": cls.cue if phase == "cue" else ("+" if phase == "fixation" else ""),
         }
         self.session.publish(msg)
         if phase == "cue":
+            self._pending.append((t, tr.label))
             self.session.add_marker(tr.marker, t, source="calibration")
             if self.marker_outlet is not None:
                 self.marker_outlet.push_sample([tr.marker], t)
@@ -211,30 +243,29 @@ class Calibration:
             self.follower.set_condition("rest", t=t)
 
     def _cut_ready(self) -> None:
-        assert self.t_start is not None
         buf = self._buffer
-        while self._next_cut < len(self.trials):
-            tr = self.trials[self._next_cut]
-            cue_t = self.t_start + tr.onset_s
-            if buf.n_written == 0:
-                return
+        while self._pending and buf.n_written:
+            cue_t, label = self._pending[0]
             _, last_t = buf.latest(1)
             if last_t[-1] < cue_t + self.tmax:
                 return  # data for this trial not complete yet
-            n_av = buf.n_available
-            win, ts = buf.latest(n_av)
+            self._pending.pop(0)
+            if any(cue_t < off < cue_t + self.tmax for off in self._offsets):
+                self.n_missed += 1  # the app ended the trial before the epoch was over
+                logger.warning(
+                    "calibration %s: trial at %.3f ended before tmax", self.session.id, cue_t
+                )
+                continue
+            win, ts = buf.latest(buf.n_available)
             start = int(np.searchsorted(ts, cue_t + self.tmin - 0.5 / self.session.sfreq))
-            if start + self.n_times <= ts.size and start > 0:
+            if 0 < start and start + self.n_times <= ts.size:
                 self.X.append(win[:, start : start + self.n_times])
-                self.y.append(tr.label)
+                self.y.append(label)
             else:  # a gap or a stream that started late: this trial cannot be cut
                 self.n_missed += 1
                 logger.warning(
-                    "calibration %s: trial %d has no complete data",
-                    self.session.id,
-                    self._next_cut + 1,
+                    "calibration %s: trial at %.3f has no complete data", self.session.id, cue_t
                 )
-            self._next_cut += 1
 
     # ------------------------------------------------------------ fitting
     def _start_fit(self) -> None:
@@ -323,6 +354,8 @@ class Calibration:
 
     def progress(self) -> dict[str, Any]:
         done_cues = sum(1 for _, p, _ in self._events[: self._next_event] if p == "cue")
+        if self.app_mode:
+            done_cues = len(self.X) + len(self._pending) + self.n_missed
         current = None
         if self.state == "running" and self._next_event > 0:
             _, phase, i = self._events[self._next_event - 1]
@@ -338,7 +371,8 @@ class Calibration:
             "pipeline": self.spec.pipeline,
             "classes": self.paradigm.labels,
             "trial": done_cues,
-            "n_trials": len(self.trials),
+            "n_trials": self.tpc * len(self.paradigm.classes),
+            "cues": self.spec.cues,
             "trials_collected": len(self.X),
             "trials_missed": self.n_missed,
             "current": current,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from scipy import signal as sps
@@ -80,7 +81,7 @@ def default_nperseg(sfreq: float, n_times: int) -> int:
     return int(max(1, min(n_times, round(sfreq))))
 
 
-def _check_data(x: np.ndarray | list, name: str = "epochs") -> np.ndarray:
+def _check_data(x: Any, name: str = "epochs") -> np.ndarray:
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim not in (2, 3):
         raise SignalError(
@@ -285,4 +286,4 @@ class WelchBandPower:
         segs = segs - segs.mean(axis=-1, keepdims=True)
         spec = np.fft.rfft(segs * self._win, axis=-1)
         pxx = (spec.real**2 + spec.imag**2).mean(axis=-2)
-        return pxx @ self._weights
+        return np.asarray(pxx @ self._weights)

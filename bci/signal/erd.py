@@ -132,7 +132,7 @@ def log_ratio(cond_power: np.ndarray, base_power: np.ndarray) -> np.ndarray:
     -------
     index : ndarray, shape (...)
     """
-    return np.log10(np.mean(cond_power, axis=0) / np.mean(base_power, axis=0))
+    return np.asarray(np.log10(np.mean(cond_power, axis=0) / np.mean(base_power, axis=0)))
 
 
 def cohens_d(cond_power: np.ndarray, base_power: np.ndarray) -> np.ndarray:
@@ -159,7 +159,7 @@ def cohens_d(cond_power: np.ndarray, base_power: np.ndarray) -> np.ndarray:
         return np.full(lc.shape[1:], np.nan)
     pooled = np.sqrt((max(n1 - 1, 0) * v1 + max(n2 - 1, 0) * v2) / dof)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (lc.mean(axis=0) - lb.mean(axis=0)) / pooled
+        return np.asarray((lc.mean(axis=0) - lb.mean(axis=0)) / pooled)
 
 
 def bootstrap_ci(
@@ -436,9 +436,10 @@ def mu_suppression(
             "occipital_effect_size": cohens_d(oc, ob),
         }
         if n_boot > 0:
-            lo, hi = bootstrap_ci(oc, ob, n_boot=n_boot, ci=ci, seed=seed, paired=paired)
-            occ_kw["occipital_ci_low"], occ_kw["occipital_ci_high"] = lo, hi
-    lo = hi = None
+            olo, ohi = bootstrap_ci(oc, ob, n_boot=n_boot, ci=ci, seed=seed, paired=paired)
+            occ_kw["occipital_ci_low"], occ_kw["occipital_ci_high"] = olo, ohi
+    lo: np.ndarray | None = None
+    hi: np.ndarray | None = None
     if n_boot > 0:
         lo, hi = bootstrap_ci(cp, bp, n_boot=n_boot, ci=ci, seed=seed, paired=paired)
     return MuSuppressionResult(

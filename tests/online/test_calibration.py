@@ -1,0 +1,134 @@
+"""Calibration runs: app-driven trials stepped by hand; service-driven cues over real LSL."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from bci.config import load_settings
+from bci.errors import ConfigError, SessionStateError
+from bci.online.calibration import Calibration, CalibrationSpec
+from bci.online.manager import SessionManager
+from bci.online.session import DecodingSession
+from bci.online.sources import ArraySource
+from bci.streams.synthetic import simulate_run
+
+
+def test_app_events_are_trial_boundaries_for_observation_vs_rest():
+    """An AO app reports video onsets as events; those events cut the calibration trials."""
+    run = simulate_run("observation-rest", trials_per_class=12, seed=21)
+    clock = {"t": 0.0}
+    src = ArraySource(run.data, run.sfreq, run.ch_names, chunk_size=25)
+    s = DecodingSession("1", src, None, clock=lambda: clock["t"])
+    stored = []
+    spec = CalibrationSpec(
+        paradigm="observation-rest", trials_per_class=10, cues="app", pipeline="ts-lr"
+    )
+    cal = Calibration(s, spec, on_model=stored.append)
+    s.calibration = cal
+    events = sorted(run.events)
+    i = 0
+    while not src.done and cal.state == "running":
+        clock["t"] = src.pos / run.sfreq
+        while i < len(events) and events[i][0] <= src.pos:
+            sample, label = events[i]
+            s.add_marker(label, sample / run.sfreq, source="websocket")  # video onset
+            i += 1
+        s.step()
+    cal.wait(60)
+    assert cal.state == "done", cal.error
+    assert sorted(cal.y).count("observe") == 10 and sorted(cal.y).count("rest") == 10
+    assert stored and s.model is stored[0]
+    assert cal.result["cv_metric"] == "roc_auc" and cal.result["cv_score"] > 0.6
+    assert s.model.paradigm == "observation-rest"
+
+
+def test_app_offset_before_tmax_rejects_the_trial():
+    run = simulate_run("observation-rest", trials_per_class=3, seed=2)
+    src = ArraySource(run.data, run.sfreq, run.ch_names, chunk_size=50)
+    s = DecodingSession("1", src, None, clock=lambda: 0.0)
+    cal = Calibration(
+        s,
+        CalibrationSpec(paradigm="observation-rest", trials_per_class=2, cues="app"),
+        on_model=lambda m: None,
+    )
+    s.calibration = cal
+    for _ in range(40):
+        s.step()
+    s.add_marker("observe", 1.0)
+    s.add_marker("observe_end", 1.5)  # the video stopped after 0.5 s; tmax is 2.5 s
+    for _ in range(40):
+        s.step()
+    assert cal.n_missed == 1 and cal.X == []
+
+
+def test_bad_specs_are_refused():
+    run = simulate_run("imagery-left-right", trials_per_class=1, seed=2)
+    s = DecodingSession("1", ArraySource(run.data, run.sfreq, run.ch_names), None)
+    with pytest.raises(ConfigError, match=r"trial_s \(1.0\) must be at least the epoch end"):
+        Calibration(s, CalibrationSpec(trial_s=1.0), on_model=lambda m: None)
+    with pytest.raises(ConfigError, match="cues must be 'service' or 'app'"):
+        Calibration(s, CalibrationSpec(cues="psychic"), on_model=lambda m: None)
+    with pytest.raises(Exception, match="Unknown pipeline 'nope'"):
+        Calibration(s, CalibrationSpec(pipeline="nope"), on_model=lambda m: None)
+    with pytest.raises(Exception, match="Unknown paradigm 'nope'"):
+        Calibration(s, CalibrationSpec(paradigm="nope"), on_model=lambda m: None)
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_full_cued_calibration_on_the_synthetic_headset(stream_name, tmp_path):
+    """Cues on the session, on LSL; the hosted synthetic brain follows; fit, store, activate."""
+    from bci.streams.lsl import get_pylsl
+    from bci.streams.synthetic_outlet import SyntheticOutlet
+
+    manager = SessionManager(load_settings(data_dir=tmp_path, resolve_timeout=5))
+    outlet = SyntheticOutlet(
+        "openbci-cyton", name=stream_name, seed=4, paradigm="imagery-left-right", auto_cues=True
+    )
+    try:
+        outlet.start()
+        manager.hosted[stream_name] = outlet
+        session = manager.create(manager.open_lsl_source(name=stream_name))
+        msgs = []
+        session.subscribe(msgs.append)
+        manager.engine.start()
+        spec = CalibrationSpec(
+            paradigm="imagery-left-right",
+            trials_per_class=10,
+            fixation_s=0.3,
+            trial_s=2.5,
+            rest_s=0.6,
+            jitter_s=0.2,
+            start_s=0.5,
+            seed=1,
+        )
+        cal = manager.start_calibration(session.id, spec)
+        with pytest.raises(SessionStateError, match="already running"):
+            manager.start_calibration(session.id, spec)
+        cue_inlet = get_pylsl().resolve_byprop("name", f"bci-session-{session.id}-cues", timeout=5)
+        assert cue_inlet, "the cue marker stream is on LSL"
+        deadline = time.monotonic() + 150
+        while cal.state in ("running", "fitting") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cal.state == "done", cal.progress()
+        res = cal.result
+        assert res["n_trials"] == 20 and res["n_missed"] == 0
+        assert res["cv_accuracy"] >= 0.8, res
+        assert session.model is not None and session.model.model_id == res["model_id"]
+        assert manager.get_model(res["model_id"]) is session.model
+        cues = [m for m in msgs if m["type"] == "cue" and m["phase"] == "cue"]
+        assert len(cues) == 20
+        assert sorted(c["label"] for c in cues) == ["left"] * 10 + ["right"] * 10
+        assert [m.value for m in session.markers if m.source == "calibration"] == [
+            c["label"] for c in cues
+        ]
+        # decoding resumes with the new model; the synthetic headset went back to auto cues
+        n = session.n_windows
+        time.sleep(0.5)
+        assert session.n_windows > n and outlet.auto_cues
+        assert np.isfinite(res["cv_score"])
+    finally:
+        manager.close()
