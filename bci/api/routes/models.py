@@ -70,7 +70,7 @@ async def _model_file_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_FILE_BYTES:
         raise HTTPException(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            413,
             f"Model files are limited to {MAX_FILE_BYTES} bytes; this one is {declared}",
         )
     chunks = []
@@ -79,7 +79,7 @@ async def _model_file_body(request: Request) -> bytes:
         size += len(chunk)
         if size > MAX_FILE_BYTES:
             raise HTTPException(
-                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                413,
                 f"Model files are limited to {MAX_FILE_BYTES} bytes",
             )
         chunks.append(chunk)
