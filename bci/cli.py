@@ -19,7 +19,7 @@ __all__ = ["main"]
 logger = logging.getLogger("bci")
 
 # Subcommands that live with their feature: module with register(subparsers).
-_PLUGINS = ("bci.evaluation.cli", "bci.analysis.cli")
+_PLUGINS = ("bci.evaluation.cli", "bci.analysis.cli", "bci.decoders.store_cli")
 
 
 def _configure_logging(level: str) -> None:

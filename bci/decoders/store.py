@@ -27,6 +27,7 @@ import io
 import json
 import logging
 import os
+import pickletools
 import re
 import threading
 import uuid
@@ -70,12 +71,17 @@ MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
 #: names any other such type is refused before anything is built or imported.
 TRUSTED_TYPES: frozenset[str] = frozenset(
     {
+        "bci.decoders.filterbank.FilterBankTangentSpace",
+        "bci.decoders.recentering.Recentering",
         "mne.decoding.csp.CSP",
         "pyriemann.classification.FgMDM",
         "pyriemann.classification.MDM",
         "pyriemann.estimation.Covariances",
         "pyriemann.tangentspace.FGDA",
         "pyriemann.tangentspace.TangentSpace",
+        # private scikit-learn helpers of CalibratedClassifierCV (ts-svm, fbts-svm)
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
     }
 )
 
@@ -214,8 +220,19 @@ def dump_model(model: Model) -> bytes:
     return buf.getvalue()
 
 
+def _is_pickle(data: bytes) -> bool:
+    """True for a pickle stream (parsed with pickletools: opcodes only, nothing executed)."""
+    if data[:1] == b"\x80":  # protocol 2+ header
+        return True
+    try:
+        ops = [op.name for op, _, _ in pickletools.genops(data[: 1024 * 1024])]
+    except Exception:
+        return False
+    return bool(ops) and ops[-1] == "STOP"
+
+
 def _describe_foreign(data: bytes) -> str:
-    if data[:1] == b"\x80" or data[:2] in (b"(d", b"(l", b"cc"):
+    if _is_pickle(data):
         return _PICKLE_HINT
     return f"it starts with {data[:16]!r}"
 
@@ -342,6 +359,23 @@ def _load_pipeline(pipe_bytes: bytes, source: str) -> Any:
         ) from None
 
 
+def _warn_versions(model_id: str, trained: dict[str, str]) -> None:
+    from bci.decoders.model import library_versions
+
+    now = library_versions()
+    differ = [
+        f"{pkg} {trained[pkg]} (installed {now[pkg]})"
+        for pkg in ("numpy", "scikit-learn", "pyriemann", "mne")
+        if pkg in trained and trained[pkg] != now.get(pkg)
+    ]
+    if differ:
+        logger.warning(
+            "model %s was trained with %s: its predictions may differ slightly",
+            model_id,
+            ", ".join(differ),
+        )
+
+
 def parse_model_bytes(data: bytes, source: str = "model file") -> Model:
     """Check and load the bytes of a ``.bcimodel`` file. Never executes code from ``data``.
 
@@ -372,6 +406,7 @@ def parse_model_bytes(data: bytes, source: str = "model file") -> Model:
             f"{source}: the card lists classes {card.classes} but the pipeline predicts "
             f"{[str(c) for c in fitted]}"
         )
+    _warn_versions(card.id, card.versions)
     return Model(
         pipeline=pipeline,
         pipeline_name=card.pipeline,

@@ -90,7 +90,9 @@ def test_show_and_rm_use_the_settings_data_dir(data_dir, monkeypatch, capsys):
         assert _run("models", "rm", "m-one") == 0
         out = capsys.readouterr().out.strip()
         assert out == "Deleted model m-one (mdm, created 2026-01-01T00:00:00+00:00)"
-        with pytest.raises(ModelNotFoundError, match=r"No model with id 'm-one'\. Known models: m-two"):
+        with pytest.raises(
+            ModelNotFoundError, match=r"No model with id 'm-one'\. Known models: m-two"
+        ):
             _run("models", "show", "m-one")
     finally:
         get_settings.cache_clear()

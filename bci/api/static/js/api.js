@@ -65,10 +65,14 @@ export class Features {
   }
 }
 
-/** URL of the session WebSocket, on the same host as the page. */
-export function sessionSocketUrl(sessionId) {
+/**
+ * URL of the session WebSocket, on the same host as the page. The dashboard asks for the
+ * `signal` messages (raw traces) with `?signal=1`; feedback apps need not receive them.
+ */
+export function sessionSocketUrl(sessionId, query = "signal=1") {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  return `${scheme}://${location.host}/ws/sessions/${encodeURIComponent(sessionId)}`;
+  const q = query ? `?${query}` : "";
+  return `${scheme}://${location.host}/ws/sessions/${encodeURIComponent(sessionId)}${q}`;
 }
 
 /**
@@ -113,6 +117,7 @@ export class SessionSocket {
       this._state("open");
     };
     ws.onmessage = (ev) => {
+      if (this.closed) return; // messages still buffered after close() belong to no one
       let msg;
       try {
         msg = JSON.parse(ev.data);

@@ -19,6 +19,7 @@ const state = {
   nSignals: 0,
   socketOpenedAt: null,
   calibrating: false,
+  deleted: new Set(), // sessions this page stopped: never ask for them again
   hosted: [],
   lastChannelsRender: 0,
 };
@@ -104,7 +105,7 @@ async function loadHealth() {
 async function loadStreams() {
   const sel = $("stream-select");
   sel.innerHTML = "<option value=''>(looking for streams…)</option>";
-  const r = await api("/streams?timeout=0.5");
+  const r = await api("/streams");
   sel.innerHTML = "";
   const eeg = r.ok ? r.data.filter((s) => s.type.toUpperCase() !== "MARKERS") : [];
   if (!eeg.length) {
@@ -133,6 +134,10 @@ function showStreamInfo() {
 async function loadSessions() {
   const r = await api("/sessions");
   const list = r.ok ? r.data : [];
+  // Rebuild only on change, so an open drop-down is not closed under the user's pointer.
+  const key = JSON.stringify([state.sessionId, list.map((s) => [s.id, s.state, s.stream.name])]);
+  if (key === state.sessionsKey) return list;
+  state.sessionsKey = key;
   const sel = $("session-select");
   const ul = $("session-list");
   sel.innerHTML = "<option value=''>none</option>";
@@ -180,8 +185,13 @@ async function loadSynthetic() {
 function resetViews() {
   traces.setChannels([]);
   traces.markers = [];
+  traces.frames = 0;
+  traces.lastT = null;
   proba.points = [];
   proba.markers = [];
+  proba.frames = 0;
+  state.nPredictions = 0;
+  state.polling = false;
   state.latencies = [];
   state.computes = [];
   state.predTimes = [];
@@ -189,8 +199,11 @@ function resetViews() {
   $("channel-rows").innerHTML = "";
   $("proba-bars").innerHTML = "";
   $("current-label").textContent = "–";
+  $("current-label").style.color = "";
+  $("signal-info").textContent = "";
   $("signal-missing").hidden = true;
   $("card-mu").hidden = true;
+  tickStats();
 }
 
 function selectSession(id) {
@@ -225,7 +238,7 @@ function selectSession(id) {
   sock.on("signal", onSignal);
   sock.on("status", (m) => {
     log(`session ${m.session_id}: ${m.previous} → ${m.state}`, m.state === "error" ? "error" : "");
-    refreshStatus();
+    if (m.state !== "stopped") refreshStatus();
   });
   sock.on("marker", (m) => {
     const color = m.source === "calibration" ? "#f9e04b" : m.source === "lsl" ? "#c77dff" : "#5ee1e6";
@@ -254,10 +267,14 @@ function setWsState(s) {
 
 async function refreshStatus() {
   const id = state.sessionId;
-  if (!id) return;
+  if (!id || state.deleted.has(id)) return;
   const r = await api(`/sessions/${encodeURIComponent(id)}`);
-  if (id !== state.sessionId) return;
+  if (id !== state.sessionId || state.deleted.has(id)) return;
   if (r.ok) renderStatus(r.data);
+  else if (r.status === 404) {
+    state.deleted.add(id); // deleted elsewhere
+    log(`session ${id} is gone: ${r.error}`, "error");
+  }
 }
 
 function renderStatus(s) {
@@ -270,16 +287,16 @@ function renderStatus(s) {
   $("st-gaps").textContent = s ? c.gaps : "–";
   $("st-rejected").textContent = s ? c.rejected_windows : "–";
   $("st-samples").textContent = s ? c.samples : "–";
-  $("model-active").textContent = s && s.model ? s.model.id : "none";
+  const m = s && s.model;
+  $("model-active").textContent = m
+    ? `${m.id}${m.cv_score === null ? "" : ` · ${m.cv_metric} ${fmt(m.cv_score, 3)}`}`
+    : "none";
   const ul = $("warnings");
   ul.innerHTML = "";
   for (const w of s ? [...s.warnings, ...(s.error ? [s.error] : [])] : []) {
     const li = document.createElement("li");
     li.textContent = w;
     ul.append(li);
-  }
-  if (s && s.model && s.model.cv_score !== null && $("cal-score").textContent === "–") {
-    $("cal-score").textContent = `${fmt(s.model.cv_score, 3)} (${s.model.cv_metric}, model ${s.model.id})`;
   }
 }
 
@@ -436,14 +453,15 @@ function showResult(res) {
   setProgress(1, 1);
 }
 
+// Progress comes on the WebSocket; polling only backs it up for a run this page started.
 async function refreshCalibration() {
   const id = state.sessionId;
-  if (!id || !state.features.has("GET", "/sessions/{}/calibration")) return;
-  if (!state.calibrating) return;
+  if (!id || !state.polling || !state.features.has("GET", "/sessions/{}/calibration")) return;
   const r = await api(`/sessions/${encodeURIComponent(id)}/calibration`);
   if (!r.ok || id !== state.sessionId) return;
   const p = r.data;
   if (p.state === "running") setProgress(p.trial, p.n_trials);
+  if (p.state !== "running" && p.state !== "fitting") state.polling = false;
   if (p.state === "done" && p.result) {
     state.calibrating = false;
     showResult(p.result);
@@ -477,6 +495,7 @@ async function startCalibration() {
   const r = await api(`/sessions/${encodeURIComponent(state.sessionId)}/calibration`, { method: "POST", body });
   if (!r.ok) return setMsg("cal-status", r.error, "error");
   state.calibrating = true;
+  state.polling = true;
   setProgress(0, r.data.n_trials || 1);
   setMsg("cal-status", `Calibration started: ${r.data.n_trials} trials, about ${fmt(r.data.duration_s, 0)} s.`);
 }
@@ -496,8 +515,13 @@ async function startSession() {
 async function stopSession() {
   const id = state.sessionId;
   if (!id) return setMsg("session-msg", "No session selected.", "error");
+  state.deleted.add(id);
+  if (state.socket) state.socket.close();
   const r = await api(`/sessions/${encodeURIComponent(id)}`, { method: "DELETE" });
-  if (!r.ok) return setMsg("session-msg", r.error, "error");
+  if (!r.ok) {
+    state.deleted.delete(id);
+    return setMsg("session-msg", r.error, "error");
+  }
   setMsg("session-msg", `Session ${id} stopped.`, "ok");
   const list = await loadSessions();
   const next = list.find((s) => s.state !== "stopped");
@@ -552,13 +576,14 @@ function frame() {
 
 function tickStats() {
   const lat = state.latencies;
-  $("st-latency").textContent = lat.length ? `${fmt(lat[lat.length - 1])} / ${fmt(median(lat))}` : "–";
+  $("st-latency").innerHTML = lat.length
+    ? `${fmt(lat[lat.length - 1])} <small class="muted">/ ${fmt(median(lat))}</small>`
+    : "–";
   const comp = state.computes;
   $("st-compute").textContent = comp.length ? fmt(median(comp), 2) : "–";
   const now = performance.now();
   const recent = state.predTimes.filter((t) => now - t <= 2000);
   $("st-rate").textContent = recent.length ? fmt(recent.length / 2, 1) : "–";
-  $("st-label").textContent = $("current-label").textContent;
   const s = state.session;
   if (
     s && s.state === "running" && !state.nSignals && state.socketOpenedAt !== null &&

@@ -232,8 +232,12 @@ export class TraceView {
       ctx.lineTo(x, h - 16);
       ctx.stroke();
       ctx.setLineDash([]);
+      // Label inside the plot, on a dark plate so it stays readable over the traces.
+      const tw = ctx.measureText(m.label).width;
+      ctx.fillStyle = "rgba(15, 23, 32, 0.85)";
+      ctx.fillRect(x + 2, top + 2, tw + 6, 14);
       ctx.fillStyle = m.color;
-      ctx.fillText(m.label, x + 3, top - 5);
+      ctx.fillText(m.label, x + 5, top + 13);
     }
 
     // Scale readout.

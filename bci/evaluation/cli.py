@@ -1,0 +1,276 @@
+"""``bci evaluate``: score pipelines on a public dataset or any recording, MOABB's way.
+
+Examples::
+
+    bci evaluate --dataset eegbci --subjects 1 --paradigm imagery-left-right \\
+        --pipelines all --folds 5 --seed 42 --output results/
+    bci evaluate --file session.xdf --events left=left,right=right --tmin 0.5 --tmax 2.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from bci.errors import BCIError, DataError
+
+__all__ = ["build_parser", "parse_events", "parse_subjects", "register", "run"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_OUTPUT = "bci-evaluation"
+
+
+def parse_subjects(text: str) -> list[int]:
+    """``"1"``, ``"1,2,5"`` or ``"1-3"`` (or a mix) -> sorted unique subject numbers."""
+    out: set[int] = set()
+    for part in str(text).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            if "-" in part:
+                a, b = (int(x) for x in part.split("-", 1))
+                if b < a:
+                    raise ValueError
+                out.update(range(a, b + 1))
+            else:
+                out.add(int(part))
+        except ValueError:
+            raise DataError(
+                f"--subjects: cannot read {part!r}; expected numbers like 1 or 1,2,5 or 1-10"
+            ) from None
+    if not out:
+        raise DataError(f"--subjects: no subject in {text!r}")
+    return sorted(out)
+
+
+def parse_events(text: str) -> dict[str, str]:
+    """``"T1=left,T2=right"`` -> ``{"T1": "left", "T2": "right"}`` (marker -> class)."""
+    out: dict[str, str] = {}
+    for part in str(text).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        marker, sep, label = part.partition("=")
+        if not sep or not marker.strip() or not label.strip():
+            raise DataError(
+                f"--events: cannot read {part!r}; expected MARKER=CLASS pairs separated by "
+                "commas, e.g. T1=left,T2=right"
+            )
+        out[marker.strip()] = label.strip()
+    if len(set(out.values())) < 2:
+        raise DataError(f"--events must map markers to at least 2 classes, got {out or text!r}")
+    return out
+
+
+def _pipelines(text: str) -> list[str]:
+    from bci.decoders import get_pipeline, pipeline_names
+
+    if text.strip().lower() == "all":
+        order = ["ts-lr", "ts-svm", "mdm", "fgmdm", "csp-lda", "fbts-lr", "fbts-svm"]
+        names = pipeline_names()
+        return [n for n in order if n in names] + [n for n in names if n not in order]
+    return [get_pipeline(p.strip()).name for p in text.split(",") if p.strip()]
+
+
+def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the ``evaluate`` options to ``parser``."""
+    src = parser.add_argument_group("data (one of --dataset or --file)")
+    src.add_argument("--dataset", choices=["eegbci"], default=None, help="public dataset")
+    src.add_argument("--subjects", default="1", help="eegbci subjects: 1 | 1,2,5 | 1-10")
+    src.add_argument(
+        "--paradigm",
+        default=None,
+        help="eegbci paradigm: imagery-left-right (default), imagery-hands-feet, "
+        "executed-left-right, imagery-4class, movement-rest; with --file, a label",
+    )
+    src.add_argument("--data-path", default=None, help="eegbci folder (default BCI_DATA_PATH)")
+    src.add_argument(
+        "--file", default=None, help="a recording (EDF/BDF/GDF/FIF/BrainVision/XDF/CSV)"
+    )
+    src.add_argument("--events", default=None, help="--file markers: T1=left,T2=right")
+    proto = parser.add_argument_group("protocol")
+    proto.add_argument("--pipelines", default="all", help="'all' or names: ts-lr,mdm,...")
+    proto.add_argument("--folds", type=int, default=5)
+    proto.add_argument("--seed", type=int, default=42)
+    proto.add_argument(
+        "--permutations",
+        type=int,
+        default=20,
+        help="label permutations for the chance level (0: none)",
+    )
+    proto.add_argument("--tmin", type=float, default=0.0, help="epoch start after the cue (s)")
+    proto.add_argument("--tmax", type=float, default=3.0, help="epoch end after the cue (s)")
+    proto.add_argument(
+        "--band",
+        nargs=2,
+        type=float,
+        default=(8.0, 32.0),
+        metavar=("LOW", "HIGH"),
+        help="band-pass of the single-band pipelines, Hz (MOABB: 8 32)",
+    )
+    proto.add_argument("--notch", type=float, default=None, help="line frequency to notch (Hz)")
+    proto.add_argument(
+        "--cov-estimator", default=None, help="covariance estimator: oas (default), lwf, scm"
+    )
+    proto.add_argument(
+        "--online",
+        action="store_true",
+        help="replay the recording through the online engine (pseudo-online; not yet here)",
+    )
+    outg = parser.add_argument_group("output")
+    outg.add_argument("--output", default=DEFAULT_OUTPUT, help="folder for results and figures")
+    outg.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    outg.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``evaluate`` subcommand to the ``bci`` command's subparsers."""
+    p = subparsers.add_parser(
+        "evaluate",
+        help="cross-validate pipelines on eegbci or a recording (MOABB protocol)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    build_parser(p)
+    p.set_defaults(func=run)
+
+
+def _arg(args: argparse.Namespace, name: str, default: Any = None) -> Any:
+    return getattr(args, name, default)
+
+
+def _jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One job per subject (eegbci) or one for the file: source, labels."""
+    from bci.datasets import epochs_from_raw, load_eegbci_epochs
+
+    tmin, tmax = float(_arg(args, "tmin", 0.0)), float(_arg(args, "tmax", 3.0))
+    notch = _arg(args, "notch")
+    dataset, file = _arg(args, "dataset"), _arg(args, "file")
+    if (dataset is None) == (file is None):
+        raise DataError("Give exactly one of --dataset eegbci or --file PATH")
+    if dataset is not None:
+        from bci.datasets.paradigms import get_eegbci_paradigm
+
+        paradigm = get_eegbci_paradigm(_arg(args, "paradigm") or "imagery-left-right").name
+        jobs = []
+        for sub in parse_subjects(_arg(args, "subjects", "1")):
+
+            def source(band: tuple[float, float], sub: int = sub) -> Any:
+                return load_eegbci_epochs(
+                    sub, paradigm, _arg(args, "data_path"), band, tmin, tmax, notch
+                )
+
+            jobs.append(
+                {
+                    "source": source,
+                    "dataset": "eegbci",
+                    "subject": f"S{sub:03d}",
+                    "paradigm": paradigm,
+                }
+            )
+        return jobs
+    if not _arg(args, "events"):
+        raise DataError("--file needs --events MARKER=CLASS,... (e.g. T1=left,T2=right)")
+    event_map = parse_events(args.events)
+    path = Path(file)
+    if not path.exists():
+        raise DataError(f"--file {path} does not exist")
+    raw = _read_raw(path)
+
+    def file_source(band: tuple[float, float]) -> Any:
+        return epochs_from_raw(raw, event_map, tmin, tmax, band, notch=notch)
+
+    label = _arg(args, "paradigm") or "-".join(sorted(set(event_map.values())))
+    return [{"source": file_source, "dataset": path.name, "subject": None, "paradigm": label}]
+
+
+def _read_raw(path: Path) -> Any:
+    """Any recording -> mne Raw with annotations, through bci.datasets.recordings."""
+    try:
+        from bci.datasets.recordings import read_recording
+    except ImportError:  # pragma: no cover - older checkouts without the readers
+        import mne
+
+        return mne.io.read_raw(path, preload=True, verbose="error")
+    return read_recording(path).to_raw()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``bci evaluate``; returns the exit code (0 ok, 1 error)."""
+    try:
+        return _run(args)
+    except BCIError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    import mne
+    from threadpoolctl import threadpool_limits
+
+    from bci.evaluation.figures import write_figures
+    from bci.evaluation.protocol import evaluate
+    from bci.evaluation.reference import moabb_reference
+    from bci.evaluation.report import format_table, write_results
+
+    if _arg(args, "online"):
+        raise DataError(
+            "--online (replaying the recording through the online engine) is not available in "
+            "`bci evaluate` yet; run without --online for the offline protocol"
+        )
+    folds = int(_arg(args, "folds", 5))
+    n_perm = int(_arg(args, "permutations", 20))
+    if n_perm < 0:
+        raise DataError(f"--permutations must be >= 0, got {n_perm}")
+    band = tuple(float(b) for b in _arg(args, "band", (8.0, 32.0)))
+    if len(band) != 2 or not 0 < band[0] < band[1]:
+        raise DataError(f"--band must be LOW HIGH with 0 < LOW < HIGH, got {band}")
+    pipelines = _pipelines(_arg(args, "pipelines", "all"))
+    params: dict[str, Any] = {}
+    if _arg(args, "cov_estimator"):
+        from bci.decoders import COVARIANCE_ESTIMATORS
+
+        COVARIANCE_ESTIMATORS.resolve(args.cov_estimator)
+        params["cov_estimator"] = args.cov_estimator
+    jobs = _jobs(args)
+    out = Path(_arg(args, "output", DEFAULT_OUTPUT))
+    all_scores = []
+    # Small matrices (<= 64 x 64): one BLAS thread is fastest and does not oversubscribe
+    # the cores; MNE's CSP logs every fit at INFO.
+    with threadpool_limits(limits=1, user_api="blas"), mne.utils.use_log_level("error"):
+        for job in jobs:
+            scores, data = evaluate(
+                job["source"],
+                pipelines,
+                paradigm=job["paradigm"],
+                dataset=job["dataset"],
+                subject=job["subject"],
+                band=band,  # type: ignore[arg-type]
+                n_folds=folds,
+                seed=int(_arg(args, "seed", 42)),
+                n_permutations=n_perm,
+                params=params,
+                progress=not _arg(args, "no_progress", False),
+                reference=(
+                    (lambda p, par: moabb_reference(p, par, "eegbci"))
+                    if job["dataset"] == "eegbci"
+                    else None
+                ),
+            )
+            all_scores.extend(scores)
+            if not _arg(args, "no_figures", False):
+                write_figures(scores, data, out / "figures")
+            # write after every subject: a long run keeps what it has done
+            write_results(all_scores, out)
+    print(format_table(all_scores))
+    print(
+        f"\nwrote {out / 'results.json'}, {out / 'results.csv'}"
+        + (f" and figures in {out / 'figures'}" if not _arg(args, "no_figures", False) else "")
+    )
+    return 0
