@@ -180,17 +180,19 @@ def train_model(
     if n_folds >= 2:
         metric = "roc_auc" if len(classes) == 2 else "accuracy"
         folds = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
-        scores = cross_val_score(make_pipeline(pipeline, **params), X, y, cv=folds, scoring=metric)
+        scores = cross_val_score(
+            make_pipeline(pipeline, sfreq=sfreq, **params), X, y, cv=folds, scoring=metric
+        )
         score = float(np.mean(scores))
         # Accuracy is what a user reads most easily; report it beside AUC.
         if metric == "roc_auc":
-            acc = cross_val_score(make_pipeline(pipeline, **params), X, y, cv=folds)
+            acc = cross_val_score(make_pipeline(pipeline, sfreq=sfreq, **params), X, y, cv=folds)
             params_card = {"cv_accuracy": float(np.mean(acc))}
         else:
             params_card = {"cv_accuracy": score}
     else:
         params_card = {}
-    est = make_pipeline(pipeline, **params).fit(X, y)
+    est = make_pipeline(pipeline, sfreq=sfreq, **params).fit(X, y)
     return Model(
         pipeline=est,
         pipeline_name=spec.name,

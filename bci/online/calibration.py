@@ -102,7 +102,7 @@ class Calibration:
         self,
         session: DecodingSession,
         spec: CalibrationSpec,
-        on_model: Callable[[Model], None],
+        on_model: Callable[[Model], Any],
         follower: Any = None,
         marker_outlet: Any = None,
     ) -> None:

@@ -114,7 +114,7 @@ def pseudo_online(
     res = PseudoOnlineResult(pipeline=spec.name, metric=metric)
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     for train, test in cv.split(X, y):
-        est = make_pipeline(pipeline).fit(X[train], y[train])
+        est = make_pipeline(pipeline, sfreq=sfreq).fit(X[train], y[train])
         offline = est.predict_proba(X[test])
         res.offline.append(_score(metric, y[test], offline, list(est.classes_)))
         model = Model(
