@@ -95,7 +95,7 @@ def validate_labels(y: Any, *, n_epochs: int | None = None, min_classes: int = 2
     labels = labels.astype(str)
     classes, counts = np.unique(labels, return_counts=True)
     if classes.size < min_classes:
-        found = ", ".join(f"{c!r} x{n}" for c, n in zip(classes, counts, strict=True)) or "none"
+        found = ", ".join(f"{str(c)!r} x{n}" for c, n in zip(classes, counts, strict=True)) or "none"
         raise DecoderError(
             f"y must hold at least {min_classes} classes to train a classifier, got "
             f"{classes.size} ({found}); record trials of every class"
@@ -117,7 +117,7 @@ def check_trials_per_fold(y: Any, n_folds: int) -> None:
         raise DecoderError(f"cross-validation needs at least 2 folds, got {n_folds}")
     labels = validate_labels(y)
     classes, counts = np.unique(labels, return_counts=True)
-    short = [(c, int(n)) for c, n in zip(classes, counts, strict=True) if n < n_folds]
+    short = [(str(c), int(n)) for c, n in zip(classes, counts, strict=True) if n < n_folds]
     if short:
         listed = ", ".join(f"{c!r} has {n}" for c, n in short)
         raise DecoderError(

@@ -211,9 +211,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import mne
-    from threadpoolctl import threadpool_limits
-
     from bci.evaluation.figures import write_figures
     from bci.evaluation.protocol import evaluate
     from bci.evaluation.reference import moabb_reference
@@ -241,33 +238,30 @@ def _run(args: argparse.Namespace) -> int:
     jobs = _jobs(args)
     out = Path(_arg(args, "output", DEFAULT_OUTPUT))
     all_scores = []
-    # Small matrices (<= 64 x 64): one BLAS thread is fastest and does not oversubscribe
-    # the cores; MNE's CSP logs every fit at INFO.
-    with threadpool_limits(limits=1, user_api="blas"), mne.utils.use_log_level("error"):
-        for job in jobs:
-            scores, data = evaluate(
-                job["source"],
-                pipelines,
-                paradigm=job["paradigm"],
-                dataset=job["dataset"],
-                subject=job["subject"],
-                band=band,  # type: ignore[arg-type]
-                n_folds=folds,
-                seed=int(_arg(args, "seed", 42)),
-                n_permutations=n_perm,
-                params=params,
-                progress=not _arg(args, "no_progress", False),
-                reference=(
-                    (lambda p, par: moabb_reference(p, par, "eegbci"))
-                    if job["dataset"] == "eegbci"
-                    else None
-                ),
-            )
-            all_scores.extend(scores)
-            if not _arg(args, "no_figures", False):
-                write_figures(scores, data, out / "figures")
-            # write after every subject: a long run keeps what it has done
-            write_results(all_scores, out)
+    for job in jobs:
+        scores, data = evaluate(
+            job["source"],
+            pipelines,
+            paradigm=job["paradigm"],
+            dataset=job["dataset"],
+            subject=job["subject"],
+            band=band,  # type: ignore[arg-type]
+            n_folds=folds,
+            seed=int(_arg(args, "seed", 42)),
+            n_permutations=n_perm,
+            params=params,
+            progress=not _arg(args, "no_progress", False),
+            reference=(
+                (lambda p, par: moabb_reference(p, par, "eegbci"))
+                if job["dataset"] == "eegbci"
+                else None
+            ),
+        )
+        all_scores.extend(scores)
+        if not _arg(args, "no_figures", False):
+            write_figures(scores, data, out / "figures")
+        # write after every subject: a long run keeps what it has done
+        write_results(all_scores, out)
     print(format_table(all_scores))
     print(
         f"\nwrote {out / 'results.json'}, {out / 'results.csv'}"

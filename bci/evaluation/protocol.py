@@ -192,6 +192,7 @@ def evaluate(
     params: dict[str, Any] | None = None,
     progress: bool = True,
     reference: Callable[[str, str], dict[str, Any] | None] | None = None,
+    blas_threads: int | None = 1,
 ) -> tuple[list[PipelineScore], dict[str, Any]]:
     """Score pipelines on one subject (or recording) with identical folds.
 
@@ -220,6 +221,10 @@ def evaluate(
         Show a tqdm progress bar (stderr).
     reference : callable, optional
         ``reference(pipeline, paradigm) -> dict or None``: published score to put beside ours.
+    blas_threads : int or None
+        BLAS threads while fitting (None: leave as is). The matrices are small (at most
+        n_channels x n_channels), where one thread is fastest and a shared machine is not
+        oversubscribed.
 
     Returns
     -------
@@ -228,6 +233,48 @@ def evaluate(
     data : dict
         ``epochs`` {band: (X, y, meta)} and ``oof`` {pipeline: probabilities}, for figures.
     """
+    from contextlib import ExitStack
+
+    import mne
+    from threadpoolctl import threadpool_limits
+
+    with ExitStack() as stack:
+        if blas_threads is not None:
+            stack.enter_context(threadpool_limits(limits=blas_threads, user_api="blas"))
+        stack.enter_context(mne.utils.use_log_level("error"))  # CSP logs each fit at INFO
+        return _evaluate(
+            source,
+            pipelines,
+            paradigm=paradigm,
+            dataset=dataset,
+            subject=subject,
+            band=band,
+            n_folds=n_folds,
+            seed=seed,
+            n_permutations=n_permutations,
+            chance_pipeline=chance_pipeline,
+            params=params,
+            progress=progress,
+            reference=reference,
+        )
+
+
+def _evaluate(
+    source: EpochSource,
+    pipelines: Sequence[str],
+    *,
+    paradigm: str,
+    dataset: str,
+    subject: str | None,
+    band: tuple[float, float],
+    n_folds: int,
+    seed: int,
+    n_permutations: int,
+    chance_pipeline: str | None,
+    params: dict[str, Any] | None,
+    progress: bool,
+    reference: Callable[[str, str], dict[str, Any] | None] | None,
+) -> tuple[list[PipelineScore], dict[str, Any]]:
     from tqdm.auto import tqdm
 
     specs = [get_pipeline(p) for p in pipelines]

@@ -59,7 +59,7 @@ def format_table(scores: Sequence[PipelineScore]) -> str:
     header = ["subject", "paradigm", "pipeline", "metric", "ours", "chance (p95)", "MOABB"]
     rows = []
     for s in scores:
-        mark = "*" if s.mean == best[(s.subject, s.paradigm)] else " "
+        mark = "*" if math.isclose(s.mean, best[(s.subject, s.paradigm)], abs_tol=1e-9) else " "
         chance = f"{_num(s.chance)} ({_num(s.chance_p95)})" if s.chance is not None else "-"
         if s.moabb:
             ref = f"{s.moabb['mean']:.3f} ± {s.moabb['std']:.3f} {s.moabb['pipeline']}"

@@ -19,6 +19,7 @@ import numpy as np
 
 from bci.decoders.model import Model
 from bci.errors import BCIError, SessionStateError, SignalError
+from bci.online.monitor import SignalMonitor
 from bci.signal.filters import CausalFilter
 from bci.streams.buffer import RingBuffer
 from bci.types import Chunk, Marker, Prediction, StreamDescription
@@ -145,6 +146,7 @@ class DecodingSession:
         self._restart_windows()
         if model is not None:
             self.set_model(model)
+        self.signal_monitor = SignalMonitor(self)
 
     # ----------------------------------------------------------------- subscriptions
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -267,6 +269,7 @@ class DecodingSession:
         except SignalError as exc:
             self._warn(f"chunk dropped: {exc}")
             return 0
+        self.signal_monitor.maybe_emit(now)
         self._tick_calibration(now)
         if self.mu_feed is not None:
             self.mu_feed.step()

@@ -107,7 +107,8 @@ def test_start_and_stop_a_session_from_the_page(page, console, demo_service, art
 
 def test_mu_suppression_gauge_appears_with_its_messages(page, console, demo_service, artifacts):
     _open_dashboard(page, demo_service)
-    assert page.locator("#card-mu").is_hidden()
+    has_api = demo_service.has_route("PUT", "/sessions/{id}/mu-suppression")
+    assert page.locator("#card-mu").is_visible() == has_api  # shown early only with controls
     page.wait_for_function("window.bciDashboard.state.nPredictions > 0")
     session = demo_service.manager.get("1")
     for v in (-0.1, -0.25, -0.32):
@@ -126,6 +127,31 @@ def test_mu_suppression_gauge_appears_with_its_messages(page, console, demo_serv
     page.wait_for_function("document.getElementById('mu-value').textContent === '-0.32'")
     assert "C3: mu -0.42" in page.locator("#mu-channels").inner_text()
     page.locator("#card-mu").screenshot(path=str(artifacts / "mu-gauge.png"))
+    assert console.errors == []
+
+
+def test_mu_suppression_controls_drive_the_gauge(page, console, demo_service, artifacts):
+    if not demo_service.has_route("PUT", "/sessions/{id}/mu-suppression"):
+        pytest.skip("the service has no PUT /sessions/{id}/mu-suppression route yet")
+    _open_dashboard(page, demo_service)
+    page.wait_for_function("window.bciDashboard.traces.frames > 0")
+    page.click("#mu-enable")
+    page.wait_for_function(
+        "/^On for C3, Cz, C4/.test(document.getElementById('mu-msg').textContent)"
+    )
+    page.wait_for_timeout(600)
+    page.fill("#mu-baseline-s", "2")
+    page.click("#mu-baseline")
+    page.wait_for_function("/^Baseline set/.test(document.getElementById('mu-msg').textContent)")
+    page.wait_for_function(
+        "/^-?\\d\\.\\d\\d$/.test(document.getElementById('mu-value').textContent)"
+    )
+    assert "C3: mu" in page.locator("#mu-channels").inner_text()
+    assert demo_service.manager.get("1").mu_feed.n_values > 0
+    page.locator("#card-mu").screenshot(path=str(artifacts / "mu-gauge-live.png"))
+    page.click("#mu-disable")
+    page.wait_for_function("document.getElementById('mu-msg').textContent === 'Off.'")
+    assert demo_service.manager.get("1").mu_feed is None
     assert console.errors == []
 
 

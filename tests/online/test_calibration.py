@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bci.config import load_settings
+from bci.datasets import make_epochs
 from bci.errors import ConfigError, SessionStateError
 from bci.online.calibration import Calibration, CalibrationSpec
 from bci.online.manager import SessionManager
@@ -18,13 +19,13 @@ from bci.streams.synthetic import simulate_run
 
 def test_app_events_are_trial_boundaries_for_observation_vs_rest():
     """An AO app reports video onsets as events; those events cut the calibration trials."""
-    run = simulate_run("observation-rest", trials_per_class=12, seed=21)
+    run = simulate_run("observation-rest", trials_per_class=22, seed=0)
     clock = {"t": 0.0}
     src = ArraySource(run.data, run.sfreq, run.ch_names, chunk_size=25)
     s = DecodingSession("1", src, None, clock=lambda: clock["t"])
     stored = []
     spec = CalibrationSpec(
-        paradigm="observation-rest", trials_per_class=10, cues="app", pipeline="ts-lr"
+        paradigm="observation-rest", trials_per_class=20, cues="app", pipeline="ts-lr"
     )
     cal = Calibration(s, spec, on_model=stored.append)
     s.calibration = cal
@@ -39,9 +40,19 @@ def test_app_events_are_trial_boundaries_for_observation_vs_rest():
         s.step()
     cal.wait(60)
     assert cal.state == "done", cal.error
-    assert sorted(cal.y).count("observe") == 10 and sorted(cal.y).count("rest") == 10
+    assert cal.y.count("observe") == 20 and cal.y.count("rest") == 20
+    # the trials are exactly the offline epochs at the app's event times
+    X_off, y_off = make_epochs(run.data, run.sfreq, events, 0.5, 2.5, (8.0, 30.0))
+    seen = {"observe": 0, "rest": 0}
+    order = []  # the first 20 trials of each class, in time order
+    for k, (_, label) in enumerate(events):
+        if seen[label] < 20:
+            seen[label] += 1
+            order.append(k)
+    np.testing.assert_allclose(np.stack(cal.X), X_off[order], rtol=0, atol=1e-9)
+    assert cal.y == [events[k][1] for k in order] == list(np.asarray(y_off)[order])
     assert stored and s.model is stored[0]
-    assert cal.result["cv_metric"] == "roc_auc" and cal.result["cv_score"] > 0.6
+    assert cal.result["cv_metric"] == "roc_auc" and cal.result["cv_score"] > 0.65
     assert s.model.paradigm == "observation-rest"
 
 

@@ -117,11 +117,12 @@ def test_monitor_publishes_at_its_rate(rng):
     s, src = _session(data, chunk_size=5)
     got = []
     s.subscribe(lambda m: m["type"] == "signal" and got.append(m))
-    mon = SignalMonitor(s, rate_hz=10.0, quality_period_s=0.5)
+    mon = s.signal_monitor  # every session has one, stepped with the session
+    assert (mon.rate_hz, mon.quality_period_s) == (10.0, 0.5)
     assert mon.maybe_emit(0.0) is None  # no samples yet
+    s.clock = lambda: 100.0 + s.raw.n_written / SFREQ  # stream time as the clock
     while not src.done:
         s.step()
-        mon.maybe_emit(100.0 + s.raw.n_written / SFREQ)  # stream time as the clock
     assert 98 <= len(got) <= 101
     assert mon.n_sent == len(got)
     t = np.concatenate([m["t"] for m in got])

@@ -45,8 +45,12 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
     await websocket.accept()
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=size)
+    # Raw-signal frames (~10/s, ~1 KB) only for clients that draw traces: ?signal=1
+    want_signal = websocket.query_params.get("signal", "0") in ("1", "true", "yes")
 
     def on_message(msg: dict[str, Any]) -> None:  # engine thread
+        if msg["type"] == "signal" and not want_signal:
+            return
         loop.call_soon_threadsafe(_offer, queue, msg)
 
     unsubscribe = session.subscribe(on_message)

@@ -193,7 +193,9 @@ export function classColor(label, classes) {
 }
 
 export function fmt(x, digits = 1) {
-  return x === null || x === undefined || Number.isNaN(x) ? "–" : Number(x).toFixed(digits);
+  if (x === null || x === undefined || Number.isNaN(x)) return "–";
+  const s = Number(x).toFixed(digits);
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : s; // no "-0.00"
 }
 
 export function median(values) {

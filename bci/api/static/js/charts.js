@@ -106,7 +106,7 @@ export class ProbabilityChart {
  * A horizontal gauge for the mu-suppression index (log power ratio: negative = suppression).
  */
 export class SuppressionGauge {
-  constructor(canvas, { range = 1 } = {}) {
+  constructor(canvas, { range = 0.5 } = {}) {
     this.canvas = canvas;
     this.range = range;
     this.value = null;
@@ -118,7 +118,7 @@ export class SuppressionGauge {
     this.history.push(value);
     if (this.history.length > 300) this.history.shift();
     const peak = Math.max(...this.history.map((v) => Math.abs(v)), 0.25);
-    this.range = Math.max(this.range, Math.ceil(peak * 4) / 4);
+    this.range = Math.max(0.5, Math.ceil(peak * 4) / 4);
   }
 
   draw() {

@@ -42,6 +42,9 @@ const CONTROL_ROUTES = {
   "rec-start": ["POST", "/sessions/{}/recording"],
   "rec-stop": ["DELETE", "/sessions/{}/recording"],
   "replay-start": ["POST", "/replays"],
+  "mu-enable": ["PUT", "/sessions/{}/mu-suppression"],
+  "mu-baseline": ["POST", "/sessions/{}/mu-suppression/baseline"],
+  "mu-disable": ["DELETE", "/sessions/{}/mu-suppression"],
 };
 
 function available(id) {
@@ -202,7 +205,12 @@ function resetViews() {
   $("current-label").style.color = "";
   $("signal-info").textContent = "";
   $("signal-missing").hidden = true;
-  $("card-mu").hidden = true;
+  $("card-mu").hidden = !available("mu-enable");
+  $("mu-value").textContent = "–";
+  $("mu-channels").textContent = "";
+  setMsg("mu-msg", "");
+  gauge.value = null;
+  gauge.history = [];
   tickStats();
 }
 
@@ -400,7 +408,31 @@ function onMuSuppression(m) {
   for (const [ch, b] of Object.entries(m.channels || {})) {
     parts.push(`${ch}: mu ${fmt(b.mu, 2)}, beta ${fmt(b.beta, 2)}`);
   }
+  // Occipital alpha moves with attention, not the mirror system: shown to check against.
+  if (m.occipital_alpha !== undefined && m.occipital_alpha !== null) {
+    parts.push(`occipital alpha ${fmt(m.occipital_alpha, 2)}`);
+  }
   $("mu-channels").textContent = parts.join(" · ");
+}
+
+async function muControl(action) {
+  const id = state.sessionId;
+  if (!id) return setMsg("mu-msg", "No session selected.", "error");
+  const base = `/sessions/${encodeURIComponent(id)}/mu-suppression`;
+  let r;
+  if (action === "enable") r = await api(base, { method: "PUT", body: {} });
+  else if (action === "baseline") {
+    const seconds = Number($("mu-baseline-s").value) || 10;
+    r = await api(`${base}/baseline`, { method: "POST", body: { seconds } });
+  } else r = await api(base, { method: "DELETE" });
+  if (!r.ok) return setMsg("mu-msg", r.error, "error");
+  const st = r.data || {};
+  const text = {
+    enable: `On for ${(st.channels || []).join(", ")}; ${st.has_baseline ? "baseline set" : "rest, then set the baseline"}.`,
+    baseline: "Baseline set: the index now compares with it.",
+    disable: "Off.",
+  }[action];
+  setMsg("mu-msg", text, "ok");
 }
 
 // ------------------------------------------------------------------ calibration
@@ -616,6 +648,9 @@ async function main() {
   for (const b of $("synthetic-buttons").querySelectorAll("button")) {
     b.onclick = () => setCondition(b.dataset.condition);
   }
+  $("mu-enable").onclick = () => muControl("enable");
+  $("mu-baseline").onclick = () => muControl("baseline");
+  $("mu-disable").onclick = () => muControl("disable");
   $("trace-scale").onchange = (e) => traces.setScale(e.target.value);
   $("trace-span").onchange = (e) => (traces.spanS = Number(e.target.value));
 
