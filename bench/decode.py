@@ -43,19 +43,10 @@ from bci.decoders.fast import compile_pipeline  # noqa: E402
 
 
 def make_pipelines() -> dict[str, Any]:
-    """ts-lr and mdm, from the project's pipeline registry when present."""
-    from pyriemann.classification import MDM
-    from pyriemann.estimation import Covariances
-    from pyriemann.tangentspace import TangentSpace
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
+    """ts-lr and mdm from the project's pipeline registry (OAS covariances by default)."""
+    from bci.decoders import make_pipeline
 
-    return {
-        "ts-lr": make_pipeline(
-            Covariances(estimator="oas"), TangentSpace(metric="riemann"), LogisticRegression()
-        ),
-        "mdm": make_pipeline(Covariances(estimator="oas"), MDM(metric="riemann")),
-    }
+    return {name: make_pipeline(name) for name in ("ts-lr", "mdm")}
 
 
 def synthetic(n_channels: int, n_times: int, n_windows: int, seed: int) -> tuple[Any, Any]:

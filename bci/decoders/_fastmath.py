@@ -27,6 +27,7 @@ __all__ = [
     "eigh_function",
     "invsqrtm",
     "logm_batch",
+    "ovr_decision_function",
     "softmax",
     "sqrtm",
     "upper_indices",
@@ -216,4 +217,36 @@ def softmax(Z: np.ndarray) -> np.ndarray:
     E = np.exp(Z - Z.max(axis=1, keepdims=True))
     E /= E.sum(axis=1, keepdims=True)
     out: np.ndarray = E
+    return out
+
+
+def ovr_decision_function(dec: np.ndarray, n_classes: int) -> np.ndarray:
+    """One-vs-rest scores from one-vs-one decisions, as scikit-learn's SVC computes them.
+
+    ``sklearn.utils.multiclass._ovr_decision_function(dec < 0, -dec, n_classes)``: one vote
+    per pair to its winner, plus the summed confidences squashed into (-1/3, 1/3).
+
+    Parameters
+    ----------
+    dec : ndarray, shape (n_windows, n_classes * (n_classes - 1) / 2)
+        Pairwise decisions in libsvm's order (0 vs 1, 0 vs 2, ..., 1 vs 2, ...).
+
+    Returns
+    -------
+    scores : ndarray, shape (n_windows, n_classes)
+    """
+    predictions = dec < 0
+    confidences = -dec
+    votes = np.zeros((dec.shape[0], n_classes))
+    sum_of_confidences = np.zeros((dec.shape[0], n_classes))
+    k = 0
+    for i in range(n_classes):
+        for j in range(i + 1, n_classes):
+            sum_of_confidences[:, i] -= confidences[:, k]
+            sum_of_confidences[:, j] += confidences[:, k]
+            votes[~predictions[:, k], i] += 1
+            votes[predictions[:, k], j] += 1
+            k += 1
+    transformed = sum_of_confidences / (3 * (np.abs(sum_of_confidences) + 1))
+    out: np.ndarray = votes + transformed
     return out

@@ -4,25 +4,29 @@ The online engine decodes one window at a time, many times a second, for many se
 pyRiemann/scikit-learn objects spend most of that time validating input and looping in Python;
 :func:`compile_pipeline` reads the fitted parameters once and returns a :class:`FastPipeline`
 that applies the same mathematics with a few batched numpy calls, giving the same probabilities
-(max abs difference well below 1e-9 on float64 input).
+(max abs difference well below 1e-9 on float64 input). Every named pipeline of
+:mod:`bci.decoders.pipelines` compiles.
 
 Supported steps (exact classes; subclasses fall back to the sklearn path):
 
 - ``pyriemann.estimation.Covariances`` with estimator ``"scm"``, ``"cov"``, ``"oas"``, ``"lwf"``
   (keyword ``assume_centered`` for scm/oas/lwf, ``block_size`` for lwf);
-- ``bci.decoders.recentering.Recentering`` (``C -> R^-1/2 C R^-1/2``) when that module exists;
+- ``bci.decoders.Recentering`` (``C -> R^-1/2 C R^-1/2``) and
+  ``bci.decoders.FilterBankTangentSpace``;
 - ``pyriemann.tangentspace.TangentSpace`` (map metric ``"riemann"``, ``tsupdate=False``) and
   ``pyriemann.tangentspace.FGDA``;
 - ``mne.decoding.CSP`` (``transform_into="average_power"``);
 - ``sklearn.preprocessing.StandardScaler``;
 - classifiers ``sklearn.linear_model.LogisticRegression`` (binary, multinomial, one-vs-rest),
   ``sklearn.discriminant_analysis.LinearDiscriminantAnalysis``,
-  ``pyriemann.classification.MDM`` and ``FgMDM`` (distance metric ``"riemann"``).
+  ``pyriemann.classification.MDM`` and ``FgMDM`` (distance metric ``"riemann"``), and
+  ``sklearn.calibration.CalibratedClassifierCV`` (``method="sigmoid"``) around a linear
+  ``SVC``, ``LinearSVC``, ``LogisticRegression`` or LDA.
 
 Anything else raises :class:`~bci.errors.DecoderError` naming the step; :func:`fast_or_slow`
 turns that into a thin wrapper around the sklearn pipeline with the same interface, so callers
-never branch. ``sklearn.svm.SVC`` is refused: its probabilities come from libsvm's iterative
-pairwise coupling, and ``probability=True`` is deprecated from scikit-learn 1.9.
+never branch. A bare ``sklearn.svm.SVC`` is refused: its probabilities come from libsvm's
+iterative pairwise coupling, and ``probability=True`` is deprecated from scikit-learn 1.9.
 
 A :class:`FastPipeline` is a snapshot of the fitted parameters: after refitting or adapting
 the pipeline (``partial_fit``, a new recentring reference), compile it again.
@@ -45,6 +49,7 @@ from bci.decoders._fastmath import (
     eigh_function,
     invsqrtm,
     logm_batch,
+    ovr_decision_function,
     softmax,
     sqrtm,
     upper_indices,
@@ -190,8 +195,9 @@ def _compile_recentering(name: str, step: Any) -> list[_Stage]:
     isqrt = invsqrtm(reference)
 
     def apply(C: np.ndarray) -> np.ndarray:
-        out: np.ndarray = isqrt @ C @ isqrt
-        return out
+        out = isqrt @ C @ isqrt
+        sym: np.ndarray = (out + out.transpose(0, 2, 1)) / 2.0  # as Recentering.transform
+        return sym
 
     return [
         _Stage(name, _COVS, _COVS, apply, n_channels=reference.shape[0], mixing=sqrtm(reference))
@@ -479,8 +485,147 @@ def _compile_svc(name: str, step: Any) -> list[_Stage]:
     raise DecoderError(
         f"Step {name!r} (SVC) is not supported by the fast path: its probabilities come from "
         "libsvm's Platt scaling with iterative pairwise coupling (and probability=True is "
-        "deprecated from scikit-learn 1.9)"
+        "deprecated from scikit-learn 1.9); wrap it in CalibratedClassifierCV(method='sigmoid')"
     )
+
+
+def _linear_decision(name: str, est: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """``est.decision_function`` of a linear classifier, as a 2-D (n_windows, n_cols) array."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVC, LinearSVC
+
+    cls = type(est)
+    if cls is SVC and est.kernel != "linear":
+        raise DecoderError(
+            f"Step {name!r} (SVC) has kernel={est.kernel!r}; the fast path supports 'linear'"
+        )
+    if cls not in (SVC, LinearSVC, LogisticRegression, LinearDiscriminantAnalysis):
+        raise DecoderError(
+            f"Step {name!r} ({cls.__name__}) is not supported by the fast path inside "
+            "CalibratedClassifierCV (linear SVC, LinearSVC, LogisticRegression or LDA)"
+        )
+    coef_t = np.ascontiguousarray(np.asarray(est.coef_, dtype=np.float64).T)
+    intercept = np.asarray(est.intercept_, dtype=np.float64)
+    n_classes = len(est.classes_)
+    if cls is SVC and n_classes > 2 and est.decision_function_shape == "ovr":
+
+        def decision(F: np.ndarray) -> np.ndarray:
+            return ovr_decision_function(F @ coef_t + intercept, n_classes)
+
+        return decision
+
+    def linear(F: np.ndarray) -> np.ndarray:
+        out: np.ndarray = F @ coef_t + intercept
+        return out
+
+    return linear
+
+
+def _compile_calibrated(name: str, step: Any) -> list[_Stage]:
+    if step.method != "sigmoid":
+        raise DecoderError(
+            f"Step {name!r} (CalibratedClassifierCV) has method={step.method!r}; the fast path "
+            "supports 'sigmoid'"
+        )
+    classes = np.asarray(step.classes_)
+    n_classes = len(classes)
+    members = []
+    for k, calibrated in enumerate(step.calibrated_classifiers_):
+        est = calibrated.estimator
+        decision = _linear_decision(f"{name}.calibrated_classifiers_[{k}].estimator", est)
+        calibrators = calibrated.calibrators
+        if any(type(c).__name__ != "_SigmoidCalibration" for c in calibrators):
+            raise DecoderError(
+                f"Step {name!r} (CalibratedClassifierCV) has non-sigmoid calibrators"
+            )
+        a = np.array([float(c.a_) for c in calibrators])
+        b = np.array([float(c.b_) for c in calibrators])
+        columns = np.searchsorted(classes, np.asarray(est.classes_))[: len(calibrators)]
+        members.append((decision, a, b, columns))
+
+    def apply(F: np.ndarray) -> np.ndarray:
+        # sklearn's _CalibratedClassifier.predict_proba, averaged over the members
+        total = np.zeros((F.shape[0], n_classes))
+        for decision, a, b, columns in members:
+            T = expit(-(a * decision(F) + b))  # _SigmoidCalibration.predict, per column
+            proba = np.zeros((F.shape[0], n_classes))
+            if n_classes == 2:
+                proba[:, 1] = T[:, 0]
+                proba[:, 0] = 1.0 - proba[:, 1]
+            else:
+                proba[:, columns] = T
+                denominator = proba.sum(axis=1)[:, None]
+                proba = np.divide(
+                    proba,
+                    denominator,
+                    out=np.full_like(proba, 1 / n_classes),
+                    where=denominator != 0,
+                )
+            total += proba
+        total /= len(members)
+        return total
+
+    return [
+        _Stage(
+            name,
+            _FEATURES,
+            _PROBA,
+            apply,
+            n_features_in=int(step.n_features_in_),
+            classes=classes,
+        )
+    ]
+
+
+def _compile_filterbank(name: str, step: Any) -> list[_Stage]:
+    from scipy.signal import sosfiltfilt
+
+    bands = []
+    references = []
+    for k, (sos, cov, rec, ts) in enumerate(
+        zip(step.sos_, step.covariances_, step.recenterings_, step.tangent_spaces_, strict=True)
+    ):
+        cov_apply = _compile_covariances(f"{name}.covariances_[{k}]", cov)[0].apply
+        rec_apply = None if rec is None else _compile_recentering(f"{name}.rec[{k}]", rec)[0].apply
+        ts_apply = _compile_tangent_space(f"{name}.tangent_spaces_[{k}]", ts)[0].apply
+        bands.append((np.asarray(sos, dtype=np.float64), cov_apply, rec_apply, ts_apply))
+        references.append(np.asarray((rec if rec is not None else ts).reference_, float))
+    n = int(step.n_channels_)
+    # FilterBankTangentSpace._sub_band: scipy's default sosfiltfilt padding must fit
+    padlen = max(
+        3 * (2 * len(sos) + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum())))
+        for sos, *_ in bands
+    )
+
+    def apply(X: np.ndarray) -> np.ndarray:
+        if X.shape[-1] <= padlen:
+            raise SignalError(
+                f"Windows of {X.shape[-1]} samples are too short for the sub-band filters of "
+                f"step {name!r} (need more than {padlen} samples)"
+            )
+        feats = []
+        for sos, cov_apply, rec_apply, ts_apply in bands:
+            C = cov_apply(np.asarray(sosfiltfilt(sos, X, axis=-1)))
+            if rec_apply is not None:
+                C = rec_apply(C)
+            feats.append(ts_apply(C))
+        return np.hstack(feats)
+
+    # white noise keeps ~2 * bandwidth / sfreq of its power in each sub-band
+    width = sum(hi - lo for lo, hi in step.bands)
+    scale = 2.0 * width / float(step.sfreq)
+    return [
+        _Stage(
+            name,
+            _WINDOWS,
+            _FEATURES,
+            apply,
+            n_channels=n,
+            n_features_out=len(bands) * n * (n + 1) // 2,
+            mixing=sqrtm(sum(references) / scale),
+        )
+    ]
 
 
 def _compilers() -> dict[type, Callable[[str, Any], list[_Stage]]]:
@@ -489,6 +634,7 @@ def _compilers() -> dict[type, Callable[[str, Any], list[_Stage]]]:
     from pyriemann.classification import MDM, FgMDM
     from pyriemann.estimation import Covariances
     from pyriemann.tangentspace import FGDA, TangentSpace
+    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
@@ -505,6 +651,7 @@ def _compilers() -> dict[type, Callable[[str, Any], list[_Stage]]]:
             LinearDiscriminantAnalysis: _compile_lda,
             StandardScaler: _compile_scaler,
             SVC: _compile_svc,
+            CalibratedClassifierCV: _compile_calibrated,
         }
     )
     try:
@@ -514,10 +661,12 @@ def _compilers() -> dict[type, Callable[[str, Any], list[_Stage]]]:
     except ImportError:  # pragma: no cover - mne is a dependency
         pass
     try:
-        from bci.decoders.recentering import Recentering  # written alongside this module
+        from bci.decoders.filterbank import FilterBankTangentSpace
+        from bci.decoders.recentering import Recentering
 
         table[Recentering] = _compile_recentering
-    except ImportError:
+        table[FilterBankTangentSpace] = _compile_filterbank
+    except ImportError:  # pragma: no cover - both ship with bci
         pass
     return table
 

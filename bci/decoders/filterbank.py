@@ -31,7 +31,7 @@ FBCSP_BANDS: tuple[tuple[float, float], ...] = tuple(
 _COV_ESTIMATORS = ("oas", "lwf", "scm")
 
 
-class FilterBankTangentSpace(BaseEstimator, TransformerMixin):
+class FilterBankTangentSpace(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     """Epochs -> one tangent-space vector per sub-band, concatenated.
 
     Parameters

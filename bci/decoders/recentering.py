@@ -39,7 +39,7 @@ def _check_covariances(X: Any, name: str = "X") -> np.ndarray:
     return arr
 
 
-class Recentering(BaseEstimator, TransformerMixin):
+class Recentering(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     """Whiten covariances by a reference: ``C -> R^-1/2 C R^-1/2``.
 
     Parameters

@@ -95,7 +95,8 @@ def validate_labels(y: Any, *, n_epochs: int | None = None, min_classes: int = 2
     labels = labels.astype(str)
     classes, counts = np.unique(labels, return_counts=True)
     if classes.size < min_classes:
-        found = ", ".join(f"{str(c)!r} x{n}" for c, n in zip(classes, counts, strict=True)) or "none"
+        pairs = zip(classes.tolist(), counts.tolist(), strict=True)
+        found = ", ".join(f"{c!r} x{n}" for c, n in pairs) or "none"
         raise DecoderError(
             f"y must hold at least {min_classes} classes to train a classifier, got "
             f"{classes.size} ({found}); record trials of every class"

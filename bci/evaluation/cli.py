@@ -245,7 +245,7 @@ def _run(args: argparse.Namespace) -> int:
             paradigm=job["paradigm"],
             dataset=job["dataset"],
             subject=job["subject"],
-            band=band,  # type: ignore[arg-type]
+            band=band,
             n_folds=folds,
             seed=int(_arg(args, "seed", 42)),
             n_permutations=n_perm,

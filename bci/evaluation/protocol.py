@@ -287,8 +287,10 @@ def _evaluate(
         key = (float(b[0]), float(b[1]))
         if key not in cache:
             X, y, meta = source(key)
-            X, y = validate_epochs(X, y)
-            cache[key] = (X, y, meta)  # type: ignore[assignment]
+            Xv, yv = validate_epochs(X, y)
+            if yv is None:  # pragma: no cover - y was given
+                raise DataError("The epoch source returned no labels")
+            cache[key] = (Xv, yv, meta)
         return cache[key]
 
     first = specs[0].band if specs[0].fixed_band else protocol_band

@@ -80,7 +80,9 @@ def format_table(scores: Sequence[PipelineScore]) -> str:
     line = "  ".join("-" * w for w in widths)
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), line]
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    notes = sorted({s.moabb["note"] for s in scores if s.moabb and s.moabb.get("note")})
+    notes = sorted(
+        {n for s in scores if s.moabb for n in str(s.moabb.get("note", "")).split("; ") if n}
+    )
     footer = [
         "",
         f"ours: mean ± sd over {scores[0].n_folds} folds (seed {scores[0].seed}); "

@@ -43,6 +43,7 @@ def synthetic_process(stream_name):
     yield proc
     proc.terminate()
     proc.wait(10)
+    proc.stdout.close()
 
 
 def test_other_process_stream_is_decoded_live(synthetic_process, stream_name, tmp_path):
