@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,8 +21,9 @@ if "BCI_DATA_PATH" not in os.environ and _shared.is_dir():
 _ref = ROOT.parent / "shared" / "reference"
 if "BCI_REFERENCE_PATH" not in os.environ and _ref.is_dir():
     os.environ["BCI_REFERENCE_PATH"] = str(_ref)
-# Library code must not write into the user's home during tests.
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Small matrices on 2 shared cores: multithreaded BLAS is 20-50x slower under load.
+threadpool_limits(1)
 
 
 @pytest.fixture

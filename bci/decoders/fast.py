@@ -265,10 +265,8 @@ def _compile_tangent_space(name: str, step: Any) -> list[_Stage]:
 
 
 def _compile_fgda(name: str, step: Any) -> list[_Stage]:
-    ts = step._ts
-    _compile_tangent_space(name, ts)  # same checks as a TangentSpace step
-    if _metric_part(ts, "map", name, "FGDA") != "riemann":  # pragma: no cover - checked above
-        raise DecoderError(f"Step {name!r} (FGDA) needs the riemann map")
+    ts = step._ts  # FGDA's fitted TangentSpace
+    _compile_tangent_space(name, ts)  # same checks (riemann map, no tsupdate)
     reference = np.asarray(ts.reference_, dtype=np.float64)
     n = reference.shape[0]
     isqrt = invsqrtm(reference)
@@ -373,8 +371,11 @@ def _compile_csp(name: str, step: Any) -> list[_Stage]:
 
 
 def _compile_scaler(name: str, step: Any) -> list[_Stage]:
-    mean = None if step.mean_ is None else np.asarray(step.mean_, dtype=np.float64)
-    scale = None if step.scale_ is None else np.asarray(step.scale_, dtype=np.float64)
+    # StandardScaler.transform: X -= mean_ if with_mean; X /= scale_ if with_std
+    use_mean = step.with_mean and step.mean_ is not None
+    use_scale = step.with_std and step.scale_ is not None
+    mean = np.asarray(step.mean_, dtype=np.float64) if use_mean else None
+    scale = np.asarray(step.scale_, dtype=np.float64) if use_scale else None
 
     def apply(F: np.ndarray) -> np.ndarray:
         if mean is not None:

@@ -95,6 +95,15 @@ def test_fast_matches_sklearn_on_random_windows(estimator, head, n_classes, rng)
         pytest.param(
             lambda: [
                 Covariances("oas"),
+                TangentSpace(),
+                StandardScaler(with_mean=False),
+                LogisticRegression(C=10.0),
+            ],
+            id="scaler-no-mean",
+        ),
+        pytest.param(
+            lambda: [
+                Covariances("oas"),
                 TangentSpace(metric={"mean": "logeuclid", "map": "riemann"}),
                 LogisticRegression(),
             ],

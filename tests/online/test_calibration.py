@@ -126,13 +126,13 @@ def test_full_cued_calibration_on_the_synthetic_headset(stream_name, tmp_path):
             time.sleep(0.1)
         assert cal.state == "done", cal.progress()
         res = cal.result
-        assert res["n_trials"] == 20 and res["n_missed"] == 0
+        assert res["n_trials"] == 24 and res["n_missed"] == 0
         assert res["cv_accuracy"] >= 0.8, res
         assert session.model is not None and session.model.model_id == res["model_id"]
         assert manager.get_model(res["model_id"]) is session.model
         cues = [m for m in msgs if m["type"] == "cue" and m["phase"] == "cue"]
-        assert len(cues) == 20
-        assert sorted(c["label"] for c in cues) == ["left"] * 10 + ["right"] * 10
+        assert len(cues) == 24
+        assert sorted(c["label"] for c in cues) == ["left"] * 12 + ["right"] * 12
         assert [m.value for m in session.markers if m.source == "calibration"] == [
             c["label"] for c in cues
         ]
