@@ -91,9 +91,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _apply_lsl(settings: Any) -> None:
+    from threadpoolctl import threadpool_limits
+
     from bci.streams.lsl import configure_lsl
 
     configure_lsl(settings.lsl_loopback, settings.lsl_config)
+    # Decoding works on small matrices: one BLAS thread is fastest and leaves the other core
+    # to the acquisition and the web server (multithreaded BLAS measured 5-20x slower here).
+    threadpool_limits(1)
 
 
 def _demo(args: argparse.Namespace) -> int:
