@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bci import __version__
 from bci.api.errors import install_error_handlers
-from bci.api.routes import dashboard, models, sessions, synthetic, system, ws
+from bci.api.routes import dashboard, models, recordings, sessions, synthetic, system, ws
 from bci.config import Settings, get_settings
 from bci.online.manager import SessionManager
 
@@ -66,7 +66,14 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for r in (system.router, sessions.router, models.router, synthetic.router, ws.router):
+    for r in (
+        system.router,
+        sessions.router,
+        models.router,
+        recordings.router,
+        synthetic.router,
+        ws.router,
+    ):
         app.include_router(r)
     app.include_router(dashboard.router)  # the pages at / and /demo, after the API routes
     return app

@@ -59,6 +59,9 @@ class SessionCreate(BaseModel):
     expected_channels: int | None = Field(None, ge=1)
     expected_sfreq: float | None = Field(None, gt=0)
     timeout: float = Field(2.0, gt=0, le=30, description="Seconds to wait for the stream")
+    record: bool | None = Field(
+        None, description="record raw EEG, markers and predictions (default: BCI_RECORD, on)"
+    )
     markers: str | None = Field(
         None,
         min_length=1,
@@ -87,6 +90,7 @@ class SessionOut(BaseModel):
     counts: dict[str, int]
     last_prediction: dict[str, Any] | None
     mu_suppression: dict[str, Any] | None = None
+    recording: dict[str, Any] | None = None
     websocket: str
 
 

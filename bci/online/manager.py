@@ -6,6 +6,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bci.config import Settings
@@ -72,6 +73,10 @@ class SessionManager:
         """A stored model; raises ModelNotFoundError naming the known ids."""
         return self.store.get(model_id)
 
+    @property
+    def recordings_dir(self) -> Path:
+        return Path(self.settings.data_dir) / "recordings"
+
     # ------------------------------------------------------------------ sessions
     def open_lsl_source(
         self,
@@ -108,6 +113,7 @@ class SessionManager:
         expected_sfreq: float | None = None,
         pipeline: str | None = None,
         marker_sources: list[Any] | None = None,
+        record: bool | None = None,
     ) -> DecodingSession:
         """Start a session on ``source`` (it is stepped by the engine from now on)."""
         d = source.description
@@ -142,6 +148,11 @@ class SessionManager:
             session.warnings.append(w)
         with self._lock:
             self._sessions[sid] = session
+        if record if record is not None else self.settings.record:
+            try:
+                session.start_recording(self.recordings_dir)
+            except BCIError as exc:  # the session runs; it says why it does not record
+                session._warn(f"recording could not start: {exc}")
         self.engine.add(session)
         logger.info(
             "session %s bound to stream %r (%d ch, %g Hz)", sid, d.name, d.n_channels, d.sfreq

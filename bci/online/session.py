@@ -139,6 +139,7 @@ class DecodingSession:
         self.marker_sources: list[MarkerSource] = []
         self.calibration: Any = None  # bci.online.calibration.Calibration while one runs
         self.mu_feed: Any = None  # bci.online.neurofeedback.MuSuppressionFeed when enabled
+        self.recording: Any = None  # bci.online.recording.SessionRecording while recording
         self.model: Model | None = None
         self._filter: CausalFilter
         self._set_band(self.config.band)
@@ -220,6 +221,8 @@ class DecodingSession:
         """Record an event on the LSL clock (stamped now if ``t`` is None)."""
         m = Marker(t=self.clock() if t is None else float(t), value=str(value), source=source)
         self.markers.append(m)
+        if self.recording is not None:
+            self.recording.marker(m.value, m.t)
         for listener in (self.mu_feed, self.calibration):
             if listener is not None and hasattr(listener, "on_marker"):
                 listener.on_marker(m.value, m.t)
@@ -290,6 +293,8 @@ class DecodingSession:
             )
             self._restart_windows()
         self._last_t = float(t[-1])
+        if self.recording is not None:
+            self.recording.eeg(data, t)  # raw, before any filter or cleaning
         bad = ~np.isfinite(data)
         if bad.any():
             rows = np.flatnonzero(bad.any(axis=1))
@@ -376,6 +381,8 @@ class DecodingSession:
             self.last_prediction = pred
             msg = pred.to_message()
             msg["compute_ms"] = compute_ms
+            if self.recording is not None:
+                self.recording.prediction(msg)
             self.publish(msg)
             if self._stepper_hooks:
                 raw_w, _ = self.raw.window_ending_at(e, self._window_n)
@@ -412,11 +419,31 @@ class DecodingSession:
         if self.state == "stopped":
             return
         self._set_state("stopped")
+        self.stop_recording()
         for src in (self.source, *self.marker_sources):
             try:
                 src.close()
             except Exception:
                 logger.debug("closing source failed", exc_info=True)
+
+    # ----------------------------------------------------------------- recording
+    def start_recording(self, folder: Any) -> Any:
+        """Record raw EEG, markers and predictions into a new XDF file in ``folder``."""
+        from bci.online.recording import SessionRecording
+
+        if self.recording is not None and self.recording.active:
+            raise SessionStateError(
+                f"Session {self.id} is already recording to {self.recording.path.name}: "
+                f"DELETE /sessions/{self.id}/recording first"
+            )
+        self.recording = SessionRecording(self, folder)
+        return self.recording
+
+    def stop_recording(self) -> Any:
+        rec, self.recording = self.recording, None
+        if rec is not None:
+            rec.close()
+        return rec
 
     # ----------------------------------------------------------------- status
     def status(self) -> dict[str, Any]:
@@ -444,4 +471,5 @@ class DecodingSession:
             if self.last_prediction is None
             else self.last_prediction.to_message(),
             "mu_suppression": None if self.mu_feed is None else self.mu_feed.status(),
+            "recording": None if self.recording is None else self.recording.status(),
         }

@@ -60,6 +60,7 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         expected_sfreq=body.expected_sfreq,
         pipeline=body.pipeline,
         marker_sources=marker_sources,
+        record=body.record,
     )
     return session_out(session)
 
