@@ -19,7 +19,12 @@ __all__ = ["main"]
 logger = logging.getLogger("bci")
 
 # Subcommands that live with their feature: module with register(subparsers).
-_PLUGINS = ("bci.evaluation.cli", "bci.analysis.cli", "bci.decoders.store_cli")
+_PLUGINS = (
+    "bci.evaluation.cli",
+    "bci.analysis.cli",
+    "bci.decoders.store_cli",
+    "bci.calibrate_cli",
+)
 
 
 def _configure_logging(level: str) -> None:
@@ -211,10 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_replay)
 
     for mod in _PLUGINS:
-        try:
-            importlib.import_module(mod).register(sub)
-        except ImportError as exc:  # a feature not installed in this build
-            logger.debug("subcommands of %s unavailable: %s", mod, exc)
+        importlib.import_module(mod).register(sub)
     return p
 
 
