@@ -24,6 +24,7 @@ _PLUGINS = (
     "bci.analysis.cli",
     "bci.decoders.store_cli",
     "bci.calibrate_cli",
+    "bci.datasets.bids",
 )
 
 
