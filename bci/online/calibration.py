@@ -167,15 +167,14 @@ class Calibration:
         """Emit the cues that are due and cut the trials whose data is complete."""
         if self.state != "running":
             return
-        if self.t_start is None:
-            self._begin(now)
+        t_start = self.t_start if self.t_start is not None else self._begin(now)
         while (
             not self.app_mode
             and self._next_event < len(self._events)
-            and self.t_start + self._events[self._next_event][0] <= now
+            and t_start + self._events[self._next_event][0] <= now
         ):
             offset, phase, i = self._events[self._next_event]
-            self._emit(phase, i, self.t_start + offset)
+            self._emit(phase, i, t_start + offset)
             self._next_event += 1
         self._cut_ready()
         if self._complete():
@@ -198,7 +197,7 @@ class Calibration:
         elif value.endswith("_end") and value[:-4] in self._markers:
             self._offsets.append(t)
 
-    def _begin(self, now: float) -> None:
+    def _begin(self, now: float) -> float:
         self.t_start = now
         f = self.follower
         if self.app_mode:
@@ -216,6 +215,7 @@ class Calibration:
                 "progress": self.progress(),
             }
         )
+        return now
 
     def _emit(self, phase: str, i: int, t: float) -> None:
         tr = self.trials[i]

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bci.errors import SessionStateError, SignalError
-from bci.signal.erd import DEFAULT_BANDS, DEFAULT_CHANNELS, OnlineMuSuppression
+from bci.signal.bandpower import DEFAULT_BANDS
+from bci.signal.erd import DEFAULT_CHANNELS, OnlineMuSuppression
 
 if TYPE_CHECKING:
     from bci.online.session import DecodingSession

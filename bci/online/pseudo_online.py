@@ -139,7 +139,12 @@ def pseudo_online(
         t_end: list[float] = []
         probs: list[list[float]] = []
 
-        def collect(msg: dict[str, Any], t_end=t_end, probs=probs, model=model) -> None:
+        def collect(
+            msg: dict[str, Any],
+            t_end: list[float] = t_end,
+            probs: list[list[float]] = probs,
+            model: Model = model,
+        ) -> None:
             if msg["type"] == "prediction":
                 t_end.append(msg["t"])
                 probs.append([msg["probabilities"][c] for c in model.classes])

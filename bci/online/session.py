@@ -420,7 +420,8 @@ class DecodingSession:
             return
         self._set_state("stopped")
         self.stop_recording()
-        for src in (self.source, *self.marker_sources):
+        sources: list[Source | MarkerSource] = [self.source, *self.marker_sources]
+        for src in sources:
             try:
                 src.close()
             except Exception:

@@ -73,7 +73,7 @@ class ArraySource:
 
     @property
     def done(self) -> bool:
-        return self.pos >= self._data.shape[0]
+        return bool(self.pos >= self._data.shape[0])
 
     def pull(self) -> Chunk:
         a, b = self.pos, min(self.pos + self.chunk_size, self._data.shape[0])

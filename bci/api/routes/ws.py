@@ -74,9 +74,9 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
         for t in pending:
             t.cancel()
         for t in done:
-            exc = t.exception()
-            if exc is not None and not isinstance(exc, WebSocketDisconnect):
-                logger.info("websocket for session %s closed: %r", session_id, exc)
+            err = t.exception()
+            if err is not None and not isinstance(err, WebSocketDisconnect):
+                logger.info("websocket for session %s closed: %r", session_id, err)
     finally:
         unsubscribe()
 
