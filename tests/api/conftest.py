@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from _helpers import LiveServer
 from fastapi.testclient import TestClient
 from pyriemann.estimation import Covariances
 from pyriemann.tangentspace import TangentSpace
@@ -16,7 +16,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from bci.api import create_app
-from bci.api.server import make_server
 from bci.config import load_settings
 from bci.decoders.model import Model
 from bci.online.manager import SessionManager
@@ -107,37 +106,6 @@ def manager(settings, fitted_model) -> Iterator[SessionManager]:
 def client(settings, manager) -> Iterator[TestClient]:
     with TestClient(create_app(settings, manager)) as c:
         yield c
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LiveServer:
-    def __init__(self, app) -> None:
-        self.port = _free_port()
-        self.server = make_server(app, "127.0.0.1", self.port, "warning")
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start within 10 s")
-            time.sleep(0.01)
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
 
 
 @pytest.fixture

@@ -9,18 +9,9 @@ import time
 import numpy as np
 import pytest
 import pyxdf
+from _helpers import wait_until
 
 pytestmark = pytest.mark.network
-
-
-def _wait(pred, timeout=8.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("condition not met within timeout")
 
 
 def test_session_records_then_replays_sample_for_sample(
@@ -29,7 +20,7 @@ def test_session_records_then_replays_sample_for_sample(
     sid = client.post(
         "/sessions", json={"name": noise_outlet.name, "model_id": fitted_model.model_id}
     ).json()["id"]
-    _wait(lambda: client.get(f"/sessions/{sid}").json()["counts"]["windows"] >= 40)
+    wait_until(lambda: client.get(f"/sessions/{sid}").json()["counts"]["windows"] >= 40)
     client.post(f"/sessions/{sid}/events", json={"value": "video_onset"})
     time.sleep(0.2)
     st = client.get(f"/sessions/{sid}").json()
@@ -72,7 +63,7 @@ def test_session_records_then_replays_sample_for_sample(
     r2 = client.post("/sessions", json={"name": "rp", "record": False})
     assert r2.status_code == 201, r2.text
     sid2 = r2.json()["id"]
-    _wait(lambda: client.get(f"/sessions/{sid2}").json()["counts"]["samples"] >= 250)
+    wait_until(lambda: client.get(f"/sessions/{sid2}").json()["counts"]["samples"] >= 250)
     replayed = manager.get(sid2)
     got, ts = replayed.raw.latest(replayed.raw.n_available)
     # find the replayed samples in the recording by their values: identical, in order

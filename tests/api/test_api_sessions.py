@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from _helpers import wait_until
 
 pytestmark = pytest.mark.network
-
-
-def _wait(pred, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("condition not met within timeout")
 
 
 def test_health(client):
@@ -46,7 +35,9 @@ def test_session_lifecycle(client, noise_outlet, fitted_model):
     assert sess["stream"]["n_channels"] == 8 and sess["stream"]["sfreq"] == 250.0
     assert sess["model"]["id"] == fitted_model.model_id
     assert sess["websocket"] == f"/ws/sessions/{sid}"
-    st = _wait(lambda: (j := client.get(f"/sessions/{sid}").json())["counts"]["windows"] > 3 and j)
+    st = wait_until(
+        lambda: (j := client.get(f"/sessions/{sid}").json())["counts"]["windows"] > 3 and j
+    )
     assert st["state"] == "running"
     assert st["counts"]["samples"] > 0
     assert st["last_prediction"]["model_id"] == fitted_model.model_id
@@ -61,7 +52,7 @@ def test_session_by_source_id_without_model(client, noise_outlet):
     assert r.status_code == 201, r.text
     sid = r.json()["id"]
     assert r.json()["model"] is None
-    _wait(lambda: client.get(f"/sessions/{sid}").json()["counts"]["samples"] > 100)
+    wait_until(lambda: client.get(f"/sessions/{sid}").json()["counts"]["samples"] > 100)
     assert client.get(f"/sessions/{sid}").json()["counts"]["windows"] == 0
 
 
@@ -140,12 +131,12 @@ def test_vanished_stream_goes_stalled_then_running(client, noise_outlet, fitted_
     sid = client.post(
         "/sessions", json={"name": noise_outlet.name, "model_id": fitted_model.model_id}
     ).json()["id"]
-    _wait(lambda: client.get(f"/sessions/{sid}").json()["state"] == "running")
+    wait_until(lambda: client.get(f"/sessions/{sid}").json()["state"] == "running")
     noise_outlet.paused.set()
-    _wait(lambda: client.get(f"/sessions/{sid}").json()["state"] == "stalled")
+    wait_until(lambda: client.get(f"/sessions/{sid}").json()["state"] == "stalled")
     n = client.get(f"/sessions/{sid}").json()["counts"]["windows"]
     noise_outlet.paused.clear()
-    st = _wait(
+    st = wait_until(
         lambda: (
             (j := client.get(f"/sessions/{sid}").json())["state"] == "running"
             and j["counts"]["windows"] > n + 2
@@ -163,9 +154,9 @@ def test_marker_stream_is_attached_and_recorded(client, noise_outlet):
     markers = pylsl.StreamOutlet(make_marker_info(f"{noise_outlet.name}-markers", "m-src"))
     sid = client.post("/sessions", json={"name": noise_outlet.name}).json()["id"]
     t = local_clock()
-    _wait(lambda: markers.have_consumers())
+    wait_until(lambda: markers.have_consumers())
     markers.push_sample(["left"], t)
-    ev = _wait(lambda: client.get(f"/sessions/{sid}/events").json())
+    ev = wait_until(lambda: client.get(f"/sessions/{sid}/events").json())
     assert ev[0]["value"] == "left" and ev[0]["source"] == "lsl"
     assert ev[0]["t"] == pytest.approx(t, abs=1e-3)
 
