@@ -9,14 +9,22 @@ import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bci.errors import ConfigError
+from bci.registry import Registry
 
-__all__ = ["Settings", "configs_dir", "get_settings", "load_settings"]
+__all__ = [
+    "Settings",
+    "configs_dir",
+    "get_settings",
+    "load_registry",
+    "load_settings",
+    "load_toml_model",
+]
 
 _PKG_DIR = Path(__file__).resolve().parent
 
@@ -107,6 +115,39 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             for e in exc.errors()
         )
         raise ConfigError(f"Invalid settings: {problems}") from None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_toml_model(path: str | Path, model: type[M], kind: str) -> M:
+    """Parse one TOML file into a frozen pydantic model; a bad file fails with the field named.
+
+    Parameters
+    ----------
+    kind : str
+        What the file is ("Headset", "Paradigm"), for the message.
+    """
+    p = Path(path)
+    try:
+        return model(**tomllib.loads(p.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise ConfigError(f"{kind} file {p} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{kind} file {p} is not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"])
+        raise ConfigError(f"{kind} file {p}: field {field!r}: {err['msg']}") from None
+
+
+def load_registry(folder: str, model: type[M], kind: str) -> Registry[M]:
+    """Every ``configs/<folder>/*.toml`` parsed into ``model``, by its ``name`` field."""
+    reg: Registry[M] = Registry(kind.lower())
+    for f in sorted((configs_dir() / folder).glob("*.toml")):
+        item = load_toml_model(f, model, kind)
+        reg.register(item.name, item)  # type: ignore[attr-defined]
+    return reg
 
 
 @lru_cache(maxsize=1)

@@ -6,14 +6,13 @@ without sensors over the sensorimotor cortex gets a warning that the CLI and the
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bci.config import configs_dir
+from bci.config import load_registry, load_toml_model
 from bci.errors import ConfigError
 from bci.registry import Registry
 
@@ -125,25 +124,12 @@ def motor_coverage_warnings(
 
 def load_headset_file(path: str | Path) -> Headset:
     """Parse one headset TOML file; a bad file fails with the field named."""
-    p = Path(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-        return Headset(**raw)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Headset file {p} is not valid TOML: {exc}") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(f"Headset file {p}: field {field!r}: {err['msg']}") from None
+    return load_toml_model(path, Headset, "Headset")
 
 
 @lru_cache(maxsize=1)
 def _registry() -> Registry[Headset]:
-    reg: Registry[Headset] = Registry("headset")
-    for f in sorted((configs_dir() / "headsets").glob("*.toml")):
-        h = load_headset_file(f)
-        reg.register(h.name, h)
-    return reg
+    return load_registry("headsets", Headset, "Headset")
 
 
 def get_headset(name: str | Headset) -> Headset:

@@ -7,14 +7,12 @@ the synthetic headset knows how each condition changes the sensorimotor rhythms.
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bci.config import configs_dir
-from bci.errors import ConfigError
+from bci.config import load_registry, load_toml_model
 from bci.registry import Registry
 
 __all__ = [
@@ -121,24 +119,12 @@ class Paradigm(BaseModel):
 
 def load_paradigm_file(path: str | Path) -> Paradigm:
     """Parse one paradigm TOML file; a bad file fails with the field named."""
-    p = Path(path)
-    try:
-        return Paradigm(**tomllib.loads(p.read_text(encoding="utf-8")))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Paradigm file {p} is not valid TOML: {exc}") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(f"Paradigm file {p}: field {field!r}: {err['msg']}") from None
+    return load_toml_model(path, Paradigm, "Paradigm")
 
 
 @lru_cache(maxsize=1)
 def _registry() -> Registry[Paradigm]:
-    reg: Registry[Paradigm] = Registry("paradigm")
-    for f in sorted((configs_dir() / "paradigms").glob("*.toml")):
-        p = load_paradigm_file(f)
-        reg.register(p.name, p)
-    return reg
+    return load_registry("paradigms", Paradigm, "Paradigm")
 
 
 def get_paradigm(name: str | Paradigm) -> Paradigm:
