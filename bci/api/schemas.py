@@ -114,6 +114,11 @@ class ConditionIn(BaseModel):
 
     condition: str = Field(description="rest, imagine_left, imagine_right, observe, ...")
     marker: str | None = None
+    auto_cues: bool = Field(
+        False,
+        description="keep the headset's own cue loop running (false: the command holds "
+        "until the next one)",
+    )
 
 
 # WebSocket messages (JSON text frames), documented in OpenAPI and README.

@@ -27,7 +27,7 @@ def _hosted(manager: ManagerDep, name: str) -> Any:
 @router.get("")
 def list_synthetic(manager: ManagerDep) -> list[dict[str, Any]]:
     return [
-        {"name": n, "condition": s.condition}
+        {"name": n, "condition": s.condition, "auto_cues": s.auto_cues}
         for n, s in manager.hosted.items()
         if hasattr(s, "set_condition")
     ]
@@ -37,5 +37,11 @@ def list_synthetic(manager: ManagerDep) -> list[dict[str, Any]]:
 def set_condition(name: str, body: ConditionIn, manager: ManagerDep) -> dict[str, Any]:
     """Make the synthetic brain imagine, observe or rest now ("imagine left" on command)."""
     src = _hosted(manager, name)
+    from bci.streams.synthetic import condition_effect
+
+    condition_effect(body.condition)  # unknown -> 422 before anything changes
+    if src.auto_cues != body.auto_cues and (src.paradigm is not None or not body.auto_cues):
+        src.set_auto_cues(body.auto_cues)
     src.set_condition(body.condition, marker=body.marker)
-    return {"name": name, "condition": src.condition}
+    # the change lands on the next sample pushed (within one chunk, ~31 ms)
+    return {"name": name, "condition": body.condition, "auto_cues": src.auto_cues}
