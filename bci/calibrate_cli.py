@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--session", required=True, help="session id (see GET /sessions)")
     p.add_argument("--paradigm", default="imagery-left-right")
     p.add_argument("--trials-per-class", type=int, default=None)
-    p.add_argument("--pipeline", default="ts-lr")
+    p.add_argument("--pipeline", default=None, help="default: the session's pipeline")
     p.add_argument("--cues", choices=["service", "app"], default="service")
     for name in ("fixation-s", "trial-s", "rest-s", "jitter-s"):
         p.add_argument(f"--{name}", type=float, default=None)

@@ -156,7 +156,9 @@ class CalibrationIn(BaseModel):
 
     paradigm: str = "imagery-left-right"
     trials_per_class: int | None = Field(None, ge=2, le=200)
-    pipeline: str = "ts-lr"
+    pipeline: str | None = Field(
+        None, description="default: the session's pipeline (POST /sessions), else ts-lr"
+    )
     fixation_s: float | None = Field(None, ge=0, le=10)
     trial_s: float | None = Field(None, gt=0, le=30)
     rest_s: float | None = Field(None, ge=0, le=30)

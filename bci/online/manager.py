@@ -142,7 +142,7 @@ class SessionManager:
             for src in (source, *(marker_sources or [])):
                 src.close()
             raise
-        session.pipeline = pipeline or self.settings.pipeline  # type: ignore[attr-defined]
+        session.pipeline = pipeline or self.settings.pipeline
         session.marker_sources.extend(marker_sources or [])
         for w in motor_coverage_warnings(d.ch_names, d.name):
             session.warnings.append(w)
@@ -183,13 +183,13 @@ class SessionManager:
 
     def _cue_outlet(self, session: DecodingSession) -> Any:
         """An LSL marker stream ``bci-session-<id>-cues`` so any recorder sees the cues."""
-        outlet = getattr(session, "cue_outlet", None)
+        outlet = session.cue_outlet
         if outlet is None:
             from bci.streams.lsl import get_pylsl, make_marker_info
 
             name = f"bci-session-{session.id}-cues"
             outlet = get_pylsl().StreamOutlet(make_marker_info(name, f"{name}-{id(self)}"))
-            session.cue_outlet = outlet  # type: ignore[attr-defined]
+            session.cue_outlet = outlet
         return outlet
 
     def get_calibration(self, session_id: str) -> Calibration:

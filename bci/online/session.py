@@ -140,6 +140,8 @@ class DecodingSession:
         self.calibration: Any = None  # bci.online.calibration.Calibration while one runs
         self.mu_feed: Any = None  # bci.online.neurofeedback.MuSuppressionFeed when enabled
         self.recording: Any = None  # bci.online.recording.SessionRecording while recording
+        self.pipeline: str | None = None  # the pipeline a calibration fits by default
+        self.cue_outlet: Any = None  # LSL marker outlet of calibration cues, made on first use
         self.model: Model | None = None
         self._filter: CausalFilter
         self._set_band(self.config.band)

@@ -26,7 +26,7 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
 
 def session_out(s: DecodingSession) -> SessionOut:
     st: dict[str, Any] = s.status()
-    return SessionOut(**st, pipeline=getattr(s, "pipeline", None), websocket=f"/ws/sessions/{s.id}")
+    return SessionOut(**st, pipeline=s.pipeline, websocket=f"/ws/sessions/{s.id}")
 
 
 @router.post("", response_model=SessionOut, status_code=status.HTTP_201_CREATED)
@@ -99,7 +99,9 @@ def start_calibration(session_id: str, body: CalibrationIn, manager: ManagerDep)
     then the pipeline is cross-validated, fitted, stored and activated."""
     from bci.online.calibration import CalibrationSpec
 
-    cal = manager.start_calibration(session_id, CalibrationSpec(**body.model_dump()))
+    data = body.model_dump()
+    data["pipeline"] = data["pipeline"] or manager.get(session_id).pipeline or "ts-lr"
+    cal = manager.start_calibration(session_id, CalibrationSpec(**data))
     return CalibrationOut(**cal.progress())
 
 
