@@ -64,10 +64,10 @@ def test_evaluate_a_file(sim_fif: Path, tmp_path: Path, capsys: pytest.CaptureFi
     ("argv", "message"),
     [
         (
-            ["--online", "--dataset", "eegbci"],
-            "--online (replaying the recording through the "
-            "online engine) is not available in `bci evaluate` yet",
+            ["--online", "--dataset", "eegbci", "--paradigm", "imagery-4class"],
+            "--online needs a paradigm read from one block of runs",
         ),
+        (["--online", "--file", "x.edf"], "--file needs --events"),
         ([], "Give exactly one of --dataset eegbci or --file PATH"),
         (["--dataset", "eegbci", "--file", "x.edf"], "Give exactly one of --dataset"),
         (["--file", "x.edf"], "--file needs --events MARKER=CLASS,..."),
