@@ -37,7 +37,9 @@ def run(n_sessions: int, model, data, sfreq, ch_names, rounds: int) -> float:
     sessions = []
     for i in range(n_sessions):
         src = ArraySource(data, sfreq, ch_names, chunk_size=chunk, name=f"s{i}")
-        s = DecodingSession(str(i), src, model, SessionConfig(step_s=chunk / sfreq), clock=lambda: 0.0)
+        s = DecodingSession(
+            str(i), src, model, SessionConfig(step_s=chunk / sfreq), clock=lambda: 0.0
+        )
         engine.add(s)
         sessions.append(s)
     warm = int(2.0 * sfreq / chunk) + 2  # fill the 2 s buffers first
