@@ -11,7 +11,9 @@ import sys
 import time
 
 import httpx2 as httpx
+import numpy as np
 import pytest
+import pyxdf
 import websockets
 from _helpers import free_port
 
@@ -85,8 +87,17 @@ def test_bci_demo_serves_live_predictions(tmp_path, stream_name):
         r = httpx.put(f"{base}/synthetic/{stream_name}/condition", json={"condition": "fly"})
         assert r.status_code == 422 and "Unknown condition 'fly'" in r.json()["detail"]
         assert httpx.get(f"{base}/").status_code == 200  # the dashboard
+        n_pushed = httpx.get(f"{base}/sessions/1").json()["counts"]["samples"]
     finally:
-        proc.terminate()
+        proc.kill()  # SIGKILL mid-recording: no chance to close the file
         out, _ = proc.communicate(timeout=15)
     assert f"ws://127.0.0.1:{port}/ws/sessions/1" in out
-    assert proc.returncode in (0, -15)
+    assert proc.returncode == -9
+    # the session's recording (on by default) loads up to what was flushed
+    (rec,) = (tmp_path / "recordings").glob("session-1-*.xdf")
+    streams, _ = pyxdf.load_xdf(str(rec), dejitter_timestamps=False)
+    eeg = next(st for st in streams if st["info"]["type"][0] == "EEG")
+    assert len(eeg["time_stamps"]) >= n_pushed - 250  # at most a second short
+    assert np.all(np.diff(eeg["time_stamps"]) > 0)
+    kinds = {st["info"]["type"][0] for st in streams}
+    assert {"EEG", "Markers", "Predictions"} <= kinds
