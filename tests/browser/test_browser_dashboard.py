@@ -261,3 +261,36 @@ def test_calibration_from_the_page_reaches_a_cv_score(page, console, demo_servic
     assert new_model in page.locator("#cal-score").inner_text()
     page.screenshot(path=str(artifacts / "calibration-done.png"))
     assert console.errors == []
+
+
+def test_recording_and_replay_from_the_page(page, console, demo_service, artifacts):
+    _open_dashboard(page, demo_service)
+    session = demo_service.manager.get("1")
+    page.click("#rec-stop")  # sessions record by default
+    page.wait_for_function(
+        "document.getElementById('rec-msg').innerText.includes('Recording stopped')"
+    )
+    assert session.recording is None
+    page.click("#rec-start")
+    page.wait_for_function(
+        "document.getElementById('rec-msg').innerText.includes('Recording to session-1-')"
+    )
+    assert session.recording is not None and session.recording.active
+    time.sleep(1.0)
+    page.click("#rec-stop")
+    page.wait_for_function(
+        "document.getElementById('rec-msg').innerText.includes('Recording stopped')"
+    )
+    files = sorted((demo_service.manager.recordings_dir).glob("session-1-*.xdf"))
+    assert files
+    page.fill("#replay-path", files[-1].name)
+    page.click("#replay-start")
+    page.wait_for_function(
+        "document.getElementById('replay-msg').innerText.includes('Replay started as stream')"
+    )
+    replays = [n for n in demo_service.manager.hosted if n.startswith("replay-")]
+    assert replays, demo_service.manager.hosted
+    page.screenshot(path=str(artifacts / "recording-replay.png"))
+    demo_service.manager.hosted.pop(replays[0]).close()
+    session.start_recording(demo_service.manager.recordings_dir)  # leave it as it was
+    assert console.errors == []

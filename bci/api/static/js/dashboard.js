@@ -575,13 +575,13 @@ async function recording(start) {
   if (!id) return setMsg("rec-msg", "No session selected.", "error");
   const r = await api(`/sessions/${encodeURIComponent(id)}/recording`, { method: start ? "POST" : "DELETE", body: start ? {} : undefined });
   if (!r.ok) return setMsg("rec-msg", r.error, "error");
-  const path = r.data && r.data.path ? `: ${r.data.path}` : "";
-  setMsg("rec-msg", start ? `Recording${path}` : `Recording stopped${path}`, "ok");
+  const rec = r.data && r.data.recording;
+  setMsg("rec-msg", start ? `Recording to ${rec ? rec.file : "a new file"}` : "Recording stopped.", "ok");
 }
 
 async function startReplay() {
   const path = $("replay-path").value.trim();
-  if (!path) return setMsg("replay-msg", "Give the path of a recording on the server.", "error");
+  if (!path) return setMsg("replay-msg", "Give a recording name (GET /recordings) or a file path on the server.", "error");
   const r = await api("/replays", { method: "POST", body: { path } });
   if (!r.ok) return setMsg("replay-msg", r.error, "error");
   const name = r.data && (r.data.name || r.data.stream) ? ` as stream ${r.data.name || r.data.stream}` : "";
