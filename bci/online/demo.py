@@ -75,7 +75,19 @@ def setup_demo(
     outlet.start()
     manager.hosted[stream_name] = outlet
     model = calibrate_synthetic(headset, seed + 1000, paradigm, pipeline=pipeline)
-    manager.add_model(model)
+    # The same seed gives the same simulated run: reuse the stored model rather than add a
+    # copy at every start.
+    same = [
+        c
+        for c in manager.store.list()
+        if c["fingerprint"] == model.fingerprint
+        and c["pipeline"] == model.pipeline_name
+        and c["params"] == model.params
+    ]
+    if same:
+        model = manager.get_model(same[-1]["id"])
+    else:
+        manager.add_model(model)
     cal_s = time.perf_counter() - t0
     source = manager.open_lsl_source(name=stream_name)
     markers = manager.open_marker_source(f"{stream_name}-markers", timeout=2.0)
