@@ -137,6 +137,8 @@ def _demo(args: argparse.Namespace) -> int:
             f"CV {m.cv_metric} {m.cv_score:.3f}, calibrated in {h.calibration_s:.1f} s\n"
             f"  live predictions: ws://{settings.host}:{settings.port}/ws/sessions/"
             f"{h.session.id}\n"
+            f"  dashboard:        {base}/?session={h.session.id}\n"
+            f"  feedback demo:    {base}/demo?session={h.session.id}\n"
             f"  session status:   {base}/sessions/{h.session.id}\n"
             f"  API docs:         {base}/docs\n"
             f"  steer the brain:  curl -X PUT {base}/synthetic/{h.stream_name}/condition "
