@@ -110,3 +110,14 @@ def test_slow_client_does_not_block_others(live_server, noise_outlet, fitted_mod
     last = asyncio.run(run())
     assert last >= 150
     assert manager.get(sid).state == "running"
+
+
+def test_a_message_is_encoded_once_for_all_clients():
+    from bci.api.routes.ws import _encode
+
+    msg = {"type": "prediction", "t": 1.5}
+    first = _encode(msg)
+    assert _encode(msg) is first  # the second client reuses the text
+    assert json.loads(first) == msg
+    other = {"type": "prediction", "t": 2.5}
+    assert json.loads(_encode(other)) == other

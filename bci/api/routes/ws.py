@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -21,7 +22,25 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["websocket"])
 
 
-def _offer(queue: asyncio.Queue[dict[str, Any]], msg: dict[str, Any]) -> None:
+_encoded = threading.local()
+
+
+def _encode(msg: dict[str, Any]) -> str:
+    """JSON text of ``msg``, computed once however many clients receive it.
+
+    A session hands the same dict to every subscriber in turn, from one thread; the last
+    encoding is remembered per thread, so N clients cost one ``json.dumps``, not N.
+    """
+    last = getattr(_encoded, "last", None)
+    if last is not None and last[0] is msg:
+        text: str = last[1]
+        return text
+    text = json.dumps(msg)
+    _encoded.last = (msg, text)
+    return text
+
+
+def _offer(queue: asyncio.Queue[str], msg: str) -> None:
     """Put ``msg``, dropping the oldest message when the queue is full (event-loop thread)."""
     if queue.full():
         try:
@@ -44,14 +63,14 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
         return
     await websocket.accept()
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=size)
+    queue: asyncio.Queue[str] = asyncio.Queue(maxsize=size)
     # Raw-signal frames (~10/s, ~1 KB) only for clients that draw traces: ?signal=1
     want_signal = websocket.query_params.get("signal", "0") in ("1", "true", "yes")
 
     def on_message(msg: dict[str, Any]) -> None:  # engine thread
         if msg["type"] == "signal" and not want_signal:
             return
-        loop.call_soon_threadsafe(_offer, queue, msg)
+        loop.call_soon_threadsafe(_offer, queue, _encode(msg))
 
     unsubscribe = session.subscribe(on_message)
     hello = {"type": "hello", "session": session.status()}
@@ -59,8 +78,7 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
 
     async def sender() -> None:
         while True:
-            msg = await queue.get()
-            await websocket.send_text(json.dumps(msg))
+            await websocket.send_text(await queue.get())
 
     async def receiver() -> None:
         while True:
