@@ -326,27 +326,13 @@ def _erds_window_means(m: ErdsMap, opts: ErdOptions) -> dict[str, dict[str, floa
 
 
 def read_raw_any(path: str | Path) -> Any:
-    """Read a recording as ``mne.io.Raw`` (preloaded).
+    """Read any recording ``bci.datasets.recordings`` knows as ``mne.io.Raw`` (preloaded)."""
+    from bci.datasets.recordings import read_recording
 
-    Uses ``bci.datasets.recordings.read_recording(path).to_raw()`` when that module exists
-    (XDF, CSV exports...), MNE's reader otherwise (FIF, EDF/BDF, GDF, BrainVision...).
-    """
     p = Path(path)
     if not p.exists():
         raise DataError(f"Recording file not found: {p}")
-    try:
-        from bci.datasets import recordings
-    except ImportError:  # a build without the recordings module: MNE's readers
-        recordings = None  # type: ignore[assignment]
-    if recordings is not None:
-        return recordings.read_recording(p).to_raw()
-    import mne
-
-    try:
-        raw = mne.io.read_raw(p, preload=True, verbose="error")
-    except Exception as exc:  # MNE raises many types for unreadable files
-        raise DataError(f"Cannot read recording {p}: {exc}") from exc
-    return raw
+    return read_recording(p).to_raw()
 
 
 def _prepare(raw: Any, reference: str) -> tuple[Any, str]:

@@ -182,24 +182,15 @@ def _jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
     path = Path(file)
     if not path.exists():
         raise DataError(f"--file {path} does not exist")
-    raw = _read_raw(path)
+    from bci.datasets.recordings import read_recording
+
+    raw = read_recording(path).to_raw()
 
     def file_source(band: tuple[float, float]) -> Any:
         return epochs_from_raw(raw, event_map, tmin, tmax, band, notch=notch)
 
     label = _arg(args, "paradigm") or "-".join(sorted(set(event_map.values())))
     return [{"source": file_source, "dataset": path.name, "subject": None, "paradigm": label}]
-
-
-def _read_raw(path: Path) -> Any:
-    """Any recording -> mne Raw with annotations, through bci.datasets.recordings."""
-    try:
-        from bci.datasets.recordings import read_recording
-    except ImportError:  # pragma: no cover - older checkouts without the readers
-        import mne
-
-        return mne.io.read_raw(path, preload=True, verbose="error")
-    return read_recording(path).to_raw()
 
 
 def run(args: argparse.Namespace) -> int:

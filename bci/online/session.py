@@ -135,7 +135,6 @@ class DecodingSession:
         self._last_data_clock: float | None = None
         self._last_t: float | None = None
         self._bad_until = 0  # windows ending at or before this sample index contain bad samples
-        self._stepper_hooks: list[Callable[[DecodingSession, np.ndarray, float], None]] = []
         self.marker_sources: list[MarkerSource] = []
         self.calibration: Any = None  # bci.online.calibration.Calibration while one runs
         self.mu_feed: Any = None  # bci.online.neurofeedback.MuSuppressionFeed when enabled
@@ -172,10 +171,6 @@ class DecodingSession:
                 cb(message)
             except Exception:  # a broken subscriber must not stop decoding
                 logger.exception("session %s: subscriber failed", self.id)
-
-    def add_window_hook(self, hook: Callable[[DecodingSession, np.ndarray, float], None]) -> None:
-        """Run ``hook(session, raw_window, t)`` on each decoded window (mu suppression...)."""
-        self._stepper_hooks.append(hook)
 
     # ----------------------------------------------------------------- model
     def set_model(self, model: Model) -> None:
@@ -368,7 +363,7 @@ class DecodingSession:
             return 0
         compute_ms = (time.perf_counter() - t0) * 1e3 / len(good)
         done = self.clock()
-        for e, t, p in zip(good, times, proba, strict=True):
+        for t, p in zip(times, proba, strict=True):
             self.n_windows += 1
             best = int(np.argmax(p))
             pred = Prediction(
@@ -386,10 +381,6 @@ class DecodingSession:
             if self.recording is not None:
                 self.recording.prediction(msg)
             self.publish(msg)
-            if self._stepper_hooks:
-                raw_w, _ = self.raw.window_ending_at(e, self._window_n)
-                for hook in self._stepper_hooks:
-                    hook(self, raw_w, t)
         return len(good)
 
     def _check_stall(self, now: float) -> None:
