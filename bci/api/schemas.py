@@ -40,7 +40,17 @@ class StreamOut(BaseModel):
     channel_format: str
     hostname: str
     uid: str
-    ch_names: list[str]
+    ch_names: list[str] = Field(description="Labels standardised to 10-05 spelling")
+    units: list[str] = Field(
+        default_factory=list,
+        description="Each channel's unit as the stream declares it ('' = none declared; "
+        "the service converts V, mV, µV and nV to µV and takes anything else as µV)",
+    )
+    ch_types: list[str] = Field(default_factory=list)
+    source_ch_names: list[str] = Field(default_factory=list, description="Labels as sent")
+    locations: list[list[float] | None] = Field(
+        default_factory=list, description="Positions (m) from the stream's desc, if any"
+    )
     warnings: list[str] = []
 
 

@@ -84,9 +84,11 @@ class SessionManager:
         type: str | None = None,
         source_id: str | None = None,
         timeout: float | None = None,
+        dejitter: bool = False,
     ) -> Source:
         """Resolve an LSL stream and open a non-blocking inlet on it (blocks up to timeout)."""
-        from bci.streams.lsl import Inlet, resolve_stream
+        from bci.streams.inlets import Inlet
+        from bci.streams.lsl import resolve_stream
 
         info = resolve_stream(
             name=name,
@@ -94,11 +96,12 @@ class SessionManager:
             source_id=source_id,
             timeout=self.settings.resolve_timeout if timeout is None else timeout,
         )
-        return Inlet(info)
+        return Inlet(info, dejitter=dejitter)
 
     def open_marker_source(self, name: str, timeout: float = 0.3) -> Any:
         """Open an LSL marker stream by name (raises StreamNotFoundError if absent)."""
-        from bci.streams.lsl import MarkerInlet, resolve_stream
+        from bci.streams.inlets import MarkerInlet
+        from bci.streams.lsl import resolve_stream
 
         return MarkerInlet(resolve_stream(name=name, timeout=timeout))
 
@@ -162,6 +165,13 @@ class SessionManager:
     def start_calibration(self, session_id: str, spec: CalibrationSpec) -> Calibration:
         """Start a calibration run on a session (refused while another one runs)."""
         session = self.get(session_id)
+        if session.state in ("error", "stopped"):
+            cause = f": {session.error}" if session.error else ""
+            raise SessionStateError(
+                f"Session {session.id} is in state {session.state!r}{cause}. A calibration "
+                f"needs a live stream: DELETE /sessions/{session.id} and POST /sessions again "
+                "once the stream is back"
+            )
         cur = session.calibration
         if cur is not None and cur.state in ("running", "fitting"):
             raise SessionStateError(
@@ -181,14 +191,22 @@ class SessionManager:
         session.calibration = cal
         return cal
 
+    @property
+    def instance(self) -> str:
+        """This service's id in the names of the LSL outlets it creates (see
+        :func:`~bci.streams.lsl.service_outlet_ids`)."""
+        from bci.streams.lsl import instance_id
+
+        return instance_id(Path(self.settings.data_dir).resolve(), self.settings.port)
+
     def _cue_outlet(self, session: DecodingSession) -> Any:
-        """An LSL marker stream ``bci-session-<id>-cues`` so any recorder sees the cues."""
+        """An LSL marker stream ``bci-session-<id>-cues-<instance>`` for any recorder."""
         outlet = session.cue_outlet
         if outlet is None:
-            from bci.streams.lsl import get_pylsl, make_marker_info
+            from bci.streams.lsl import get_pylsl, make_marker_info, service_outlet_ids
 
-            name = f"bci-session-{session.id}-cues"
-            outlet = get_pylsl().StreamOutlet(make_marker_info(name, f"{name}-{id(self)}"))
+            name, source_id = service_outlet_ids(self.instance, session.id, "cues")
+            outlet = get_pylsl().StreamOutlet(make_marker_info(name, source_id))
             session.cue_outlet = outlet
         return outlet
 

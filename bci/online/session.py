@@ -257,6 +257,10 @@ class DecodingSession:
         except BCIError as exc:
             self._fail(str(exc))
             return 0
+        drain = getattr(self.source, "drain_warnings", None)
+        if drain is not None:  # unknown units, repeated/backward timestamps (LSL inlets)
+            for text in drain():
+                self._warn(text)
         if chunk.n_samples == 0:
             self._check_stall(now)
             self._tick_calibration(now)
@@ -371,7 +375,8 @@ class DecodingSession:
                 probabilities={c: float(v) for c, v in zip(model.classes, p, strict=True)},
                 label=model.classes[best],
                 model_id=model.model_id,
-                latency_ms=max(0.0, (done - t) * 1e3),
+                # As measured: negative when the source stamps samples ahead of our clock.
+                latency_ms=(done - t) * 1e3,
                 session_id=self.id,
                 window_index=self.n_windows,
             )
@@ -459,6 +464,7 @@ class DecodingSession:
                 "decode_errors": int(self.n_decode_errors),
                 "gaps": int(getattr(self.source, "n_gaps", 0)),
                 "dropped": int(getattr(self.source, "n_dropped", 0)),
+                "timestamp_errors": int(getattr(self.source, "n_timestamp_errors", 0)),
                 "markers": len(self.markers),
             },
             "last_prediction": None

@@ -126,7 +126,8 @@ def test_full_cued_calibration_on_the_synthetic_headset(stream_name, tmp_path):
         cal = manager.start_calibration(session.id, spec)
         with pytest.raises(SessionStateError, match="already running"):
             manager.start_calibration(session.id, spec)
-        cue_inlet = get_pylsl().resolve_byprop("name", f"bci-session-{session.id}-cues", timeout=5)
+        cue_name = f"bci-session-{session.id}-cues-{manager.instance}"
+        cue_inlet = get_pylsl().resolve_byprop("name", cue_name, timeout=5)
         assert cue_inlet, "the cue marker stream is on LSL"
         deadline = time.monotonic() + 150
         while cal.state in ("running", "fitting") and time.monotonic() < deadline:
