@@ -78,6 +78,11 @@ class SessionCreate(BaseModel):
         description="LSL marker stream to record with the session; default: "
         "'<name>-markers' when such a stream exists",
     )
+    dejitter: bool = Field(
+        False,
+        description="smooth the stream's timestamps with liblsl's dejitter (proc_dejitter); "
+        "off by default, because smoothing hides the jumps that reveal dropped samples",
+    )
 
     @model_validator(mode="after")
     def _selector(self) -> SessionCreate:

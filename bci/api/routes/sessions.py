@@ -46,7 +46,9 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         except StreamNotFoundError:
             pass  # a stream without its own marker stream is normal
     try:
-        source = manager.open_lsl_source(body.name, body.type, body.source_id, body.timeout)
+        source = manager.open_lsl_source(
+            body.name, body.type, body.source_id, body.timeout, dejitter=body.dejitter
+        )
     except BaseException:
         for m in marker_sources:
             m.close()

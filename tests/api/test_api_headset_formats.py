@@ -1,0 +1,61 @@
+"""Headsets that are not float32 µV: int16 and double64-in-volts outlets through the API."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _helpers import wait_until
+from conftest import CH, NoiseOutlet
+
+pytestmark = pytest.mark.network
+
+
+@pytest.mark.parametrize(
+    ("fmt", "units", "scale"),
+    [("int16", "microvolts", 1.0), ("double64", "V", 1e-6), ("int32", "nV", 1e3)],
+)
+def test_session_on_a_non_float32_stream_decodes_in_microvolts(
+    client, manager, stream_name, fitted_model, fmt, units, scale
+):
+    outlet = NoiseOutlet(stream_name, fmt=fmt, units=units, scale=scale)
+    try:
+        streams = {s["name"]: s for s in client.get("/streams", params={"timeout": 1}).json()}
+        listed = streams[stream_name]
+        assert listed["channel_format"] == fmt
+        assert listed["units"] == [units] * len(CH)
+        r = client.post("/sessions", json={"name": stream_name, "model_id": fitted_model.model_id})
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+        assert r.json()["stream"]["units"] == [units] * len(CH)
+        session = manager.get(sid)
+        wait_until(lambda: session.n_windows >= 3, timeout=10)
+        st = client.get(f"/sessions/{sid}").json()
+        assert st["state"] == "running", st
+        assert st["counts"]["timestamp_errors"] == 0
+        assert not [w for w in st["warnings"] if "unit" in w], st["warnings"]
+        # The outlet sends N(0, 10 µV) noise in its own unit: inside it is ~10 µV again.
+        raw, _ = session.raw.latest(100)
+        sd = float(np.std(raw))
+        assert 7.0 < sd < 13.0, f"{fmt}/{units}: std {sd:.3g} µV, expected ~10 µV"
+    finally:
+        outlet.close()
+
+
+def test_lost_stream_sets_error_and_calibration_is_409_with_the_cause(client, stream_name):
+    # No source_id: liblsl cannot recover the stream, so losing the outlet is final.
+    outlet = NoiseOutlet(stream_name, source_id="")
+    r = client.post("/sessions", json={"name": stream_name})
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    outlet.close()
+    st = wait_until(
+        lambda: (s := client.get(f"/sessions/{sid}").json())["state"] == "error" and s,
+        timeout=30,
+    )
+    assert "was lost" in st["error"] and stream_name in st["error"], st["error"]
+    r = client.post(
+        f"/sessions/{sid}/calibration",
+        json={"paradigm": "imagery-left-right", "trials_per_class": 5},
+    )
+    assert r.status_code == 409, r.text
+    assert "state 'error'" in r.text and "was lost" in r.text
