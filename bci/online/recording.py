@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bci.errors import DataError
-from bci.streams.recorder import Recorder
+from bci.streams.recorder import Recorder, spec_from_header
+from bci.streams.xdf_writer import CHANNEL_FORMATS
+from bci.types import StreamDescription
+from bci.units import MICROVOLTS, unit_scales
 
 if TYPE_CHECKING:
     from bci.online.session import DecodingSession
@@ -23,9 +26,17 @@ logger = logging.getLogger(__name__)
 class SessionRecording:
     """Records one session; a write failure (disk full) stops the recording, not the session.
 
-    Streams in the file: ``<stream name>`` (EEG, raw before any filter, µV, channel labels),
-    ``<stream name>-markers`` (cues, app events, stream markers) and
-    ``<stream name>-predictions`` (each prediction message as JSON).
+    Streams in the file, as LabRecorder would write them:
+
+    - ``<stream name>``: the EEG, raw before any filter. An LSL source keeps its own header
+      verbatim (``desc``, uid, source_id, channel labels, locations and units) and its values
+      in its own unit and channel format; a source without a header (arrays, replays through
+      the engine) is written as float32 microvolts.
+    - each marker stream of the session under its own name (a string stream with its own
+      header; a numeric or one-hot stream as the strings it decoded to);
+    - ``bci-session-<id>-events``: the session's own events (calibration cues, HTTP and
+      WebSocket app events);
+    - ``<stream name>-predictions``: each prediction message as JSON.
     """
 
     def __init__(self, session: DecodingSession, folder: Path) -> None:
@@ -36,18 +47,44 @@ class SessionRecording:
         self.session = session
         self.recorder = Recorder(path, on_exists="rename")
         self.path = self.recorder.path
+        self._from_uv: np.ndarray | None = None  # per-channel factor µV -> source unit
+        self._dtype: np.dtype[Any] = np.dtype(np.float32)
+        if d.header_xml and CHANNEL_FORMATS.get(d.channel_format) is not None:
+            spec = self.recorder.add_spec(spec_from_header("eeg", d.header_xml))
+            scales, _ = unit_scales(d.units, d.n_channels)
+            self._from_uv = 1.0 / np.asarray(scales)
+            self._dtype = np.dtype(CHANNEL_FORMATS[spec.fmt])
+        else:
+            self.recorder.add_stream(
+                "eeg",
+                d.name,
+                "EEG",
+                ch_names=d.ch_names,
+                sfreq=d.sfreq,
+                fmt="float32",
+                units=MICROVOLTS,
+                source_id=d.source_id,
+            )
+        self._marker_keys: dict[int, str] = {}
+        for i, ms in enumerate(session.marker_sources):
+            md: StreamDescription | None = getattr(ms, "description", None)
+            if md is None:
+                continue
+            key = f"markers-{i}"
+            if md.header_xml and md.channel_format == "string":
+                self.recorder.add_spec(spec_from_header(key, md.header_xml))
+            else:
+                self.recorder.add_stream(
+                    key, md.name, md.type or "Markers", n_channels=1, fmt="string", units=""
+                )
+            self._marker_keys[id(ms)] = key
         self.recorder.add_stream(
-            "eeg",
-            d.name,
-            "EEG",
-            ch_names=d.ch_names,
-            sfreq=d.sfreq,
-            fmt="float32",
-            units="microvolts",
-            source_id=d.source_id,
-        )
-        self.recorder.add_stream(
-            "markers", f"{d.name}-markers", "Markers", n_channels=1, fmt="string", units=""
+            "markers",
+            f"bci-session-{session.id}-events",
+            "Markers",
+            n_channels=1,
+            fmt="string",
+            units="",
         )
         self.recorder.add_stream(
             "predictions",
@@ -75,10 +112,18 @@ class SessionRecording:
             logger.error("session %s: recording stopped: %s", self.session.id, exc)
 
     def eeg(self, data: np.ndarray, timestamps: np.ndarray) -> None:
-        self._guard(self.recorder.push, "eeg", data.astype(np.float32, copy=False), timestamps)
+        """Write a chunk of µV samples, in the source's own unit and format."""
+        if self._from_uv is not None:
+            data = data * self._from_uv
+            if self._dtype.kind == "i":
+                info = np.iinfo(self._dtype)
+                data = np.clip(np.rint(data), info.min, info.max)
+        self._guard(self.recorder.push, "eeg", data.astype(self._dtype, copy=False), timestamps)
 
-    def marker(self, value: str, t: float) -> None:
-        self._guard(self.recorder.push_marker, "markers", value, t)
+    def marker(self, value: str, t: float, stream: object | None = None) -> None:
+        """Write a marker under its own stream (``stream``: the marker source it came from)."""
+        key = self._marker_keys.get(id(stream), "markers") if stream is not None else "markers"
+        self._guard(self.recorder.push_marker, key, value, t)
 
     def prediction(self, msg: dict[str, Any]) -> None:
         self._guard(self.recorder.push_json, "predictions", msg, msg["t"])

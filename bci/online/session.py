@@ -214,12 +214,17 @@ class DecodingSession:
         self._next_end = self._valid_from + self._window_n + round(self._k * step)
 
     # ----------------------------------------------------------------- markers
-    def add_marker(self, value: str, t: float | None = None, source: str = "api") -> Marker:
-        """Record an event on the LSL clock (stamped now if ``t`` is None)."""
+    def add_marker(
+        self, value: str, t: float | None = None, source: str = "api", stream: Any = None
+    ) -> Marker:
+        """Record an event on the LSL clock (stamped now if ``t`` is None).
+
+        ``stream`` is the marker source it came from (recorded under that stream's name).
+        """
         m = Marker(t=self.clock() if t is None else float(t), value=str(value), source=source)
         self.markers.append(m)
         if self.recording is not None:
-            self.recording.marker(m.value, m.t)
+            self.recording.marker(m.value, m.t, stream)
         for listener in (self.mu_feed, self.calibration):
             if listener is not None and hasattr(listener, "on_marker"):
                 listener.on_marker(m.value, m.t)
@@ -249,7 +254,7 @@ class DecodingSession:
         for ms in self.marker_sources:
             try:
                 for t, value in ms.pull():
-                    self.add_marker(value, t, source="lsl")
+                    self.add_marker(value, t, source="lsl", stream=ms)
             except Exception as exc:  # a marker stream problem must not stop decoding
                 self._warn(f"marker stream failed: {exc}")
         try:
