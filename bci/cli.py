@@ -25,6 +25,7 @@ _PLUGINS = (
     "bci.decoders.store_cli",
     "bci.calibrate_cli",
     "bci.datasets.bids",
+    "bci.evaluation.train",
 )
 
 

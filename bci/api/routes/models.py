@@ -42,9 +42,38 @@ class ModelCardOut(BaseModel):
     fingerprint: str = Field(description="SHA-256 prefix of the training epochs and labels")
     paradigm: str | None
     versions: dict[str, str] = Field(description="Library versions at training time")
+    source: dict[str, Any] | None = Field(
+        None,
+        description="The recording a model was trained on (file, sha256, format, events, "
+        "tmin, tmax, units, trials per class); null for a live calibration",
+    )
     pipeline_sha256: str = Field(description="SHA-256 of the stored pipeline")
     size_bytes: int = Field(description="Size of the model file")
     active_in: list[str] = Field([], description="Ids of the sessions using this model now")
+
+
+class ModelTrainIn(BaseModel):
+    """Train a model on a stored recording's own markers (``bci train`` over HTTP)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recording: str = Field(
+        min_length=1,
+        max_length=255,
+        description="A file in the recordings folder (GET /recordings)",
+    )
+    events: dict[str, str] = Field(
+        min_length=2,
+        max_length=16,
+        description="Marker value -> class label, e.g. {'T1': 'left', 'T2': 'right'}",
+    )
+    pipeline: str = Field("ts-lr", description="Registered pipeline name")
+    tmin: float = Field(0.5, ge=-5, le=30, description="Trial start after the marker (s)")
+    tmax: float = Field(2.5, gt=-5, le=30, description="Trial end after the marker (s)")
+    band: tuple[float, float] | None = Field(
+        None, description="Causal band-pass [low, high] Hz; default: the pipeline's"
+    )
+    folds: int = Field(5, ge=2, le=20)
 
 
 class ModelActivate(BaseModel):
@@ -121,6 +150,39 @@ def upload_model(data: ModelFileBody, manager: ManagerDep) -> Any:
             status_code=status.HTTP_409_CONFLICT,
             content={"error": type(exc).__name__, "detail": str(exc)},
         )
+    return _out(manager, manager.store.card(model.model_id))
+
+
+@router.post(
+    "/models/train",
+    response_model=ModelCardOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        404: {"description": "No such recording"},
+        422: {"description": "Unreadable recording, unknown pipeline, or no trials"},
+    },
+)
+def train_model_from_recording(body: ModelTrainIn, manager: ManagerDep) -> ModelCardOut:
+    """Train and store a model on a recording of the recordings folder, cut at its markers.
+
+    The card's ``source`` holds the file's SHA-256, the events and the trial window; the model
+    activates on any live stream with the same channels and rate (``POST
+    /sessions/{id}/model``). Runs in a worker thread (a few seconds of CPU).
+    """
+    from bci.api.routes.recordings import _recording_file
+    from bci.evaluation.train import train_from_recording
+
+    path = _recording_file(manager, body.recording)
+    model = train_from_recording(
+        path,
+        body.events,
+        pipeline=body.pipeline,
+        tmin=body.tmin,
+        tmax=body.tmax,
+        band=body.band,
+        cv=body.folds,
+    )
+    manager.add_model(model)
     return _out(manager, manager.store.card(model.model_id))
 
 
