@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
     "BaselineIn",
@@ -78,6 +78,16 @@ class SessionCreate(BaseModel):
         description="LSL marker stream to record with the session; default: "
         "'<name>-markers' when such a stream exists",
     )
+    marker_map: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=64)],
+        Annotated[str, StringConstraints(min_length=1, max_length=64)],
+    ] = Field(
+        default_factory=dict,
+        max_length=64,
+        description="the source's own marker -> the class marker it stands for, e.g. "
+        "{'T1': 'left', 'T2': 'right'}: the stream's annotations then drive an app-mode "
+        "calibration ('cues': 'app') and appear as 'mapped' in marker messages",
+    )
     dejitter: bool = Field(
         False,
         description="smooth the stream's timestamps with liblsl's dejitter (proc_dejitter); "
@@ -103,6 +113,7 @@ class SessionOut(BaseModel):
     step_s: float
     band: list[float]
     counts: dict[str, int]
+    marker_map: dict[str, str] = {}
     last_prediction: dict[str, Any] | None
     mu_suppression: dict[str, Any] | None = None
     recording: dict[str, Any] | None = None

@@ -117,6 +117,7 @@ class SessionManager:
         pipeline: str | None = None,
         marker_sources: list[Any] | None = None,
         record: bool | None = None,
+        marker_map: dict[str, str] | None = None,
     ) -> DecodingSession:
         """Start a session on ``source`` (it is stepped by the engine from now on)."""
         d = source.description
@@ -146,6 +147,7 @@ class SessionManager:
                 src.close()
             raise
         session.pipeline = pipeline or self.settings.pipeline
+        session.marker_map = dict(marker_map or {})
         session.marker_sources.extend(marker_sources or [])
         for w in motor_coverage_warnings(d.ch_names, d.name):
             session.warnings.append(w)

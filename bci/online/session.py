@@ -141,6 +141,7 @@ class DecodingSession:
         self.recording: Any = None  # bci.online.recording.SessionRecording while recording
         self.pipeline: str | None = None  # the pipeline a calibration fits by default
         self.cue_outlet: Any = None  # LSL marker outlet of calibration cues, made on first use
+        self.marker_map: dict[str, str] = {}  # source marker -> class marker (POST /sessions)
         self.model: Model | None = None
         self._filter: CausalFilter
         self._set_band(self.config.band)
@@ -224,19 +225,22 @@ class DecodingSession:
         m = Marker(t=self.clock() if t is None else float(t), value=str(value), source=source)
         self.markers.append(m)
         if self.recording is not None:
-            self.recording.marker(m.value, m.t, stream)
+            self.recording.marker(m.value, m.t, stream)  # as the source sent it
+        # A source's own markers (e.g. EDF annotations "T1") can stand for class markers.
+        mapped = self.marker_map.get(m.value, m.value)
         for listener in (self.mu_feed, self.calibration):
             if listener is not None and hasattr(listener, "on_marker"):
-                listener.on_marker(m.value, m.t)
-        self.publish(
-            {
-                "type": "marker",
-                "session_id": self.id,
-                "t": m.t,
-                "value": m.value,
-                "source": m.source,
-            }
-        )
+                listener.on_marker(mapped, m.t)
+        msg: Message = {
+            "type": "marker",
+            "session_id": self.id,
+            "t": m.t,
+            "value": m.value,
+            "source": m.source,
+        }
+        if mapped != m.value:
+            msg["mapped"] = mapped
+        self.publish(msg)
         return m
 
     # ----------------------------------------------------------------- the step
@@ -477,4 +481,5 @@ class DecodingSession:
             else self.last_prediction.to_message(),
             "mu_suppression": None if self.mu_feed is None else self.mu_feed.status(),
             "recording": None if self.recording is None else self.recording.status(),
+            "marker_map": dict(self.marker_map),
         }

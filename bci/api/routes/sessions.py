@@ -41,10 +41,13 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
     if body.markers:
         marker_sources.append(manager.open_marker_source(body.markers, body.timeout))
     elif body.name:
-        try:
-            marker_sources.append(manager.open_marker_source(f"{body.name}-markers", 0.3))
-        except StreamNotFoundError:
-            pass  # a stream without its own marker stream is normal
+        # LabRecorder-era tools publish "<name>-markers"; mne-lsl's Player "<name>-annotations".
+        for suffix in ("-markers", "-annotations"):
+            try:
+                marker_sources.append(manager.open_marker_source(f"{body.name}{suffix}", 0.3))
+                break
+            except StreamNotFoundError:
+                pass  # a stream without its own marker stream is normal
     try:
         source = manager.open_lsl_source(
             body.name, body.type, body.source_id, body.timeout, dejitter=body.dejitter
@@ -63,6 +66,7 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         pipeline=body.pipeline,
         marker_sources=marker_sources,
         record=body.record,
+        marker_map=body.marker_map,
     )
     return session_out(session)
 
