@@ -18,11 +18,9 @@ import numpy as np
 import pytest
 import pyxdf
 import websockets
+from mne_lsl.player import PlayerLSL
 
 from bci.evaluation.train import train_from_recording
-
-pytest.importorskip("mne_lsl")
-from mne_lsl.player import PlayerLSL  # noqa: E402
 
 pytestmark = [pytest.mark.network, pytest.mark.realdata, pytest.mark.slow]
 
