@@ -1,0 +1,331 @@
+"""Signal quality of a window: per-channel flags, and the gate that withholds bad decisions.
+
+:func:`channel_quality` flags each channel of a raw window for the dashboard (``ok``,
+``flat``, ``saturated``, ``line_noise``, ``noisy``). :func:`window_quality` judges a window
+that is about to be decoded: a decoder fed a flat, saturated, disconnected, non-finite or
+mains-dominated signal still returns confident-looking probabilities (a dead headset pushing
+zeros gave 96 of 96 decisions "left" at p = 0.993), so such windows must be withheld, with
+the reason, instead of published as a class.
+
+Every amplitude here is in microvolts (the inlets convert each stream's declared unit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import signal as sps
+
+from bci.errors import SignalError
+from bci.signal.bandpower import DEFAULT_BANDS, band_powers
+
+__all__ = [
+    "GATE_FLAGS",
+    "QUALITY_FLAGS",
+    "GateThresholds",
+    "QualityThresholds",
+    "WindowQuality",
+    "channel_quality",
+    "quality_band_powers",
+    "window_quality",
+]
+
+#: Every value ``quality`` can take, most severe problem first after ``ok``.
+QUALITY_FLAGS = ("ok", "flat", "saturated", "line_noise", "noisy")
+
+_BROAD = (2.0, 40.0)
+_LINE = {"line50": (48.0, 52.0), "line60": (58.0, 62.0)}
+
+
+@dataclass(frozen=True)
+class QualityThresholds:
+    """When a channel is flagged (all amplitudes in the stream's unit, µV for EEG).
+
+    Attributes
+    ----------
+    flat_uv : float
+        Standard deviation (after removing a linear trend) below this: ``flat``
+        (disconnected electrode, dead channel).
+    saturation_fraction : float
+        Share of samples stuck at the window's own maximum or minimum at or above this:
+        ``saturated`` (clipped at the amplifier's rail).
+    saturation_uv : float or None
+        Optional absolute rail: any sample with ``|x| >= saturation_uv`` is ``saturated``.
+    line_ratio : float
+        Power within 2 Hz of 50 or 60 Hz over the 2-40 Hz power above this: ``line_noise``.
+    noisy_uv : float
+        Robust standard deviation (1.4826 x median absolute deviation, after removing a
+        linear trend) above this: ``noisy`` (muscle, movement, bad contact). Robust, so a
+        single blink does not flag the channel.
+    """
+
+    flat_uv: float = 0.5
+    saturation_fraction: float = 0.05
+    saturation_uv: float | None = None
+    line_ratio: float = 0.5
+    noisy_uv: float = 75.0
+
+
+def channel_quality(
+    window: np.ndarray,
+    sfreq: float,
+    thresholds: QualityThresholds | None = None,
+    powers: dict[str, np.ndarray] | None = None,
+) -> list[str]:
+    """One quality flag per channel (see :data:`QUALITY_FLAGS`).
+
+    Parameters
+    ----------
+    window : ndarray, shape (n_channels, n_times)
+        Raw (unfiltered) signal; at least 2 samples.
+    sfreq : float
+        Sampling rate in Hz.
+    thresholds : QualityThresholds or None
+        Defaults to :class:`QualityThresholds()`.
+    powers : dict of str to ndarray, shape (n_channels,), or None
+        Band powers of ``window`` with keys ``"broad"`` (2-40 Hz) and ``"line50"`` and/or
+        ``"line60"``, as :func:`bci.signal.bandpower.band_powers` returns; without them the
+        line-noise check is skipped.
+
+    Returns
+    -------
+    flags : list of str, length n_channels
+        The first problem found in the order flat, saturated, line_noise, noisy; else ``ok``.
+    """
+    x = np.asarray(window, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] < 2:
+        raise SignalError(
+            f"window must have shape (n_channels, n_times >= 2), got an array of shape {x.shape}"
+        )
+    th = thresholds or QualityThresholds()
+    x = np.nan_to_num(x)
+    detr = sps.detrend(x, axis=-1, type="linear")
+    sd = detr.std(axis=-1)
+    flat = sd < th.flat_uv
+
+    hi = x.max(axis=-1, keepdims=True)
+    lo = x.min(axis=-1, keepdims=True)
+    tol = 1e-6 * np.maximum(1.0, np.maximum(np.abs(hi), np.abs(lo)))
+    stuck = ((x >= hi - tol) | (x <= lo + tol)).mean(axis=-1)
+    saturated = (stuck >= th.saturation_fraction) & ~flat
+    if th.saturation_uv is not None:
+        saturated |= np.abs(x).max(axis=-1) >= th.saturation_uv
+
+    line = np.zeros(x.shape[0], dtype=bool)
+    if powers is not None and "broad" in powers:
+        broad = np.maximum(powers["broad"], 1e-12)
+        for key in _LINE:
+            if key in powers:
+                line |= powers[key] / broad > th.line_ratio
+
+    mad = np.median(np.abs(detr - np.median(detr, axis=-1, keepdims=True)), axis=-1)
+    noisy = 1.4826 * mad > th.noisy_uv
+
+    flags = []
+    for i in range(x.shape[0]):
+        if flat[i]:
+            flags.append("flat")
+        elif saturated[i]:
+            flags.append("saturated")
+        elif line[i]:
+            flags.append("line_noise")
+        elif noisy[i]:
+            flags.append("noisy")
+        else:
+            flags.append("ok")
+    return flags
+
+
+def quality_band_powers(window: np.ndarray, sfreq: float) -> dict[str, np.ndarray] | None:
+    """mu, beta, 2-40 Hz and line-frequency power (Welch, 1 s segments); None if too short."""
+    if window.shape[1] < round(sfreq):  # the 2-40 Hz band needs one second
+        return None
+    bands = dict(DEFAULT_BANDS)
+    bands["broad"] = _BROAD
+    for key, (lo, hi) in _LINE.items():
+        if hi < sfreq / 2:
+            bands[key] = (lo, hi)
+    return band_powers(np.nan_to_num(window), sfreq, bands)
+
+
+#: Problems that withhold a decision, most severe first.
+GATE_FLAGS = ("non_finite", "flat", "saturated", "disconnected", "line_noise")
+
+
+@dataclass(frozen=True)
+class GateThresholds:
+    """When a decoding window is withheld (amplitudes in µV).
+
+    Attributes
+    ----------
+    flat_uv : float
+        Standard deviation (linear trend removed) below this: ``flat`` (a dead channel, or
+        an amplifier sending zeros).
+    saturation_fraction : float
+        Share of samples held at the window's own extreme (equal to the previous sample)
+        at or above this: ``saturated``.
+    saturation_uv : float or None
+        Optional absolute rail: any ``|x| >= saturation_uv`` is ``saturated``.
+    disconnected_uv : float
+        Robust standard deviation above this: ``disconnected`` (a floating electrode picks
+        up drift and noise tens of times larger than EEG).
+    disconnected_ratio : float
+        Or robust standard deviation above this many times the median over channels (and
+        at least ``disconnected_floor_uv``): ``disconnected``.
+    disconnected_floor_uv : float
+    line_ratio : float
+        Power within 2 Hz of 50 or 60 Hz over the 2-40 Hz power above this: ``line_noise``
+        (the window is mains, not EEG). High on purpose: real EEG next to unshielded mains
+        reaches 5-17 (PhysioNet S005, 60 Hz) and still decodes after the band-pass; a
+        headset off the head or an input of pure hum is far above 100.
+    max_line_fraction : float
+        ``line_noise`` withholds the window only when more than this share of the channels
+        has it (one humming electrode does not drown a 64-channel covariance; a headset
+        off the head hums on every channel).
+    """
+
+    flat_uv: float = 0.5
+    saturation_fraction: float = 0.05
+    saturation_uv: float | None = None
+    disconnected_uv: float = 500.0
+    disconnected_ratio: float = 20.0
+    disconnected_floor_uv: float = 100.0
+    line_ratio: float = 100.0
+    max_line_fraction: float = 0.5
+
+
+@dataclass(frozen=True)
+class WindowQuality:
+    """The verdict on one decoding window.
+
+    Attributes
+    ----------
+    ok : bool
+        True when the window may be decoded.
+    channels : dict of str to str
+        Every channel with a problem -> its flag (see :data:`GATE_FLAGS`).
+    reason : str
+        Empty when ``ok``; else one sentence naming the problem and the channels.
+    """
+
+    ok: bool
+    channels: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "channels": dict(self.channels), "reason": self.reason}
+
+
+def _line_ratio(x: np.ndarray, sfreq: float) -> np.ndarray:
+    """Mains power (48-52 and 58-62 Hz) over 2-40 Hz power per channel, Hann periodogram."""
+    n = x.shape[1]
+    spec = np.abs(np.fft.rfft(x * np.hanning(n), axis=-1)) ** 2
+    f = np.fft.rfftfreq(n, 1.0 / sfreq)
+    broad = spec[:, (f >= 2.0) & (f <= 40.0)].sum(axis=-1)
+    mains = np.zeros(x.shape[0])
+    for lo, hi in ((48.0, 52.0), (58.0, 62.0)):
+        if hi < sfreq / 2:
+            mains = np.maximum(mains, spec[:, (f >= lo) & (f <= hi)].sum(axis=-1))
+    return np.asarray(mains / np.maximum(broad, 1e-12))
+
+
+def window_quality(
+    window: np.ndarray,
+    sfreq: float,
+    ch_names: list[str] | None = None,
+    thresholds: GateThresholds | None = None,
+) -> WindowQuality:
+    """Judge a raw (unfiltered) window before it is decoded.
+
+    Parameters
+    ----------
+    window : ndarray, shape (n_channels, n_times)
+        The raw signal of the decoding channels, µV; at least 2 samples.
+    sfreq : float
+        Sampling rate in Hz.
+    ch_names : list of str or None
+        Names used in the verdict (``ch1``... if None).
+    thresholds : GateThresholds or None
+
+    Returns
+    -------
+    quality : WindowQuality
+        Not ``ok`` when any channel is non-finite, flat, saturated or disconnected, or when
+        more than ``max_line_fraction`` of the channels are mains-dominated.
+
+    Examples
+    --------
+    >>> window_quality(np.zeros((3, 500)), 250.0, ["C3", "Cz", "C4"]).reason
+    'flat signal on C3, Cz, C4 (standard deviation < 0.5 µV)'
+    """
+    x = np.asarray(window, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] < 2:
+        raise SignalError(
+            f"window must have shape (n_channels, n_times >= 2), got an array of shape {x.shape}"
+        )
+    th = thresholds or GateThresholds()
+    n_ch = x.shape[0]
+    names = list(ch_names) if ch_names is not None else [f"ch{i + 1}" for i in range(n_ch)]
+    if len(names) != n_ch:
+        raise SignalError(f"ch_names has {len(names)} names for {n_ch} channels")
+    flags: dict[int, str] = {}
+    finite = np.isfinite(x).all(axis=-1)
+    for i in np.flatnonzero(~finite):
+        flags[int(i)] = "non_finite"
+    x = np.where(np.isfinite(x), x, 0.0)
+    tc = np.arange(x.shape[1]) - (x.shape[1] - 1) / 2.0  # least-squares line, closed form
+    xc = x - x.mean(axis=-1, keepdims=True)
+    detr = xc - np.outer(xc @ tc / (tc @ tc), tc)
+    sd = detr.std(axis=-1)
+    hi = x.max(axis=-1, keepdims=True)
+    lo = x.min(axis=-1, keepdims=True)
+    tol = 1e-6 * np.maximum(1.0, np.maximum(np.abs(hi), np.abs(lo)))
+    # Clipping holds the rail for consecutive samples; a periodic signal only touches it.
+    at_rail = (x >= hi - tol) | (x <= lo + tol)
+    held = at_rail[:, 1:] & at_rail[:, :-1] & (np.abs(np.diff(x, axis=-1)) <= tol)
+    stuck = held.mean(axis=-1)
+    rsd = 1.4826 * np.median(np.abs(detr - np.median(detr, axis=-1, keepdims=True)), axis=-1)
+    ratio = _line_ratio(detr, sfreq)
+    ref = float(np.median(rsd))  # the typical channel
+    for i in range(n_ch):
+        if i in flags:
+            continue
+        if sd[i] < th.flat_uv:
+            flags[i] = "flat"
+        elif stuck[i] >= th.saturation_fraction or (
+            th.saturation_uv is not None and np.abs(x[i]).max() >= th.saturation_uv
+        ):
+            flags[i] = "saturated"
+        elif rsd[i] > th.disconnected_uv or (
+            rsd[i] > th.disconnected_floor_uv and rsd[i] > th.disconnected_ratio * ref
+        ):
+            flags[i] = "disconnected"
+        elif ratio[i] > th.line_ratio:
+            flags[i] = "line_noise"
+    by_flag: dict[str, list[str]] = {}
+    for i, flag in sorted(flags.items()):
+        by_flag.setdefault(flag, []).append(names[i])
+    channels = {names[i]: flag for i, flag in sorted(flags.items())}
+    blocking = [f for f in GATE_FLAGS if f in by_flag and f != "line_noise"]
+    n_line = len(by_flag.get("line_noise", []))
+    if n_line > th.max_line_fraction * n_ch:
+        blocking.append("line_noise")
+    if not blocking:
+        return WindowQuality(ok=True, channels=channels)
+    what = {
+        "non_finite": "NaN/inf samples",
+        "flat": f"flat signal (standard deviation < {th.flat_uv:g} µV)",
+        "saturated": "saturated signal (stuck at the amplifier's rail)",
+        "disconnected": "disconnected electrode (amplitude far above EEG)",
+        "line_noise": "only mains interference (50/60 Hz over 100x the 2-40 Hz EEG power)",
+    }
+    parts = []
+    for f in blocking:
+        chans = by_flag[f]
+        shown = ", ".join(chans[:8]) + (f" and {len(chans) - 8} more" if len(chans) > 8 else "")
+        text = what[f]
+        head, _, tail = text.partition(" (")
+        parts.append(f"{head} on {shown}" + (f" ({tail}" if tail else ""))
+    return WindowQuality(ok=False, channels=channels, reason="; ".join(parts))
