@@ -27,8 +27,7 @@ def test_app_events_are_trial_boundaries_for_observation_vs_rest():
     spec = CalibrationSpec(
         paradigm="observation-rest", trials_per_class=20, cues="app", pipeline="ts-lr"
     )
-    cal = Calibration(s, spec, on_model=stored.append)
-    s.calibration = cal
+    cal = s.add_stage(Calibration(s.ctx, spec, on_model=stored.append))
     events = sorted(run.events)
     i = 0
     while not src.done and cal.state == "running":
@@ -39,6 +38,7 @@ def test_app_events_are_trial_boundaries_for_observation_vs_rest():
             i += 1
         s.step()
     cal.wait(60)
+    s.step()  # the step after the fit activates the model
     assert cal.state == "done", cal.error
     assert cal.y.count("observe") == 20 and cal.y.count("rest") == 20
     # the trials are exactly the offline epochs at the app's event times
@@ -61,11 +61,11 @@ def test_app_offset_before_tmax_rejects_the_trial():
     src = ArraySource(run.data, run.sfreq, run.ch_names, chunk_size=50)
     s = DecodingSession("1", src, None, clock=lambda: 0.0)
     cal = Calibration(
-        s,
+        s.ctx,
         CalibrationSpec(paradigm="observation-rest", trials_per_class=2, cues="app"),
         on_model=lambda m: None,
     )
-    s.calibration = cal
+    s.add_stage(cal)
     for _ in range(40):
         s.step()
     s.add_marker("observe", 1.0)
@@ -79,13 +79,13 @@ def test_bad_specs_are_refused():
     run = simulate_run("imagery-left-right", trials_per_class=1, seed=2)
     s = DecodingSession("1", ArraySource(run.data, run.sfreq, run.ch_names), None)
     with pytest.raises(ConfigError, match=r"trial_s \(1.0\) must be at least the epoch end"):
-        Calibration(s, CalibrationSpec(trial_s=1.0), on_model=lambda m: None)
+        Calibration(s.ctx, CalibrationSpec(trial_s=1.0), on_model=lambda m: None)
     with pytest.raises(ConfigError, match="cues must be 'service' or 'app'"):
-        Calibration(s, CalibrationSpec(cues="psychic"), on_model=lambda m: None)
+        Calibration(s.ctx, CalibrationSpec(cues="psychic"), on_model=lambda m: None)
     with pytest.raises(Exception, match="Unknown pipeline 'nope'"):
-        Calibration(s, CalibrationSpec(pipeline="nope"), on_model=lambda m: None)
+        Calibration(s.ctx, CalibrationSpec(pipeline="nope"), on_model=lambda m: None)
     with pytest.raises(Exception, match="Unknown paradigm 'nope'"):
-        Calibration(s, CalibrationSpec(paradigm="nope"), on_model=lambda m: None)
+        Calibration(s.ctx, CalibrationSpec(paradigm="nope"), on_model=lambda m: None)
 
 
 @pytest.mark.network
