@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Chunk", "Marker", "Prediction", "StreamDescription"]
+__all__ = ["Chunk", "Marker", "StreamDescription"]
 
 
 @dataclass(frozen=True)
@@ -33,52 +33,27 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Marker:
-    """An event on the LSL clock (a cue, an app event)."""
-
-    t: float
-    value: str
-    source: str = "stream"
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """One decision of a decoder on one window.
+    """An event on the LSL clock (a cue, an app event, a source's own marker).
 
     Attributes
     ----------
     t : float
-        LSL time of the window's last sample.
-    probabilities : dict of str to float
-        Class probabilities, summing to 1.
-    label : str
-        The most probable class.
-    model_id : str
-        Id of the model that decided.
-    latency_ms : float
-        LSL time of the decision minus the timestamp of the window's last sample, in ms, as
-        measured: negative when the source stamps its samples ahead of the local clock.
+        LSL time.
+    value : str
+        As its source sent it (``"T1"``).
+    source : str
+        ``lsl``, ``http``, ``websocket``, ``calibration``...
+    stream : str
+        The LSL marker stream it came from (``""`` for the session's own events).
+    label : str or None
+        The class marker it stands for under the session's ``marker_map`` (``"left"``).
     """
 
     t: float
-    probabilities: dict[str, float]
-    label: str
-    model_id: str
-    latency_ms: float
-    session_id: str = ""
-    window_index: int = 0
-
-    def to_message(self) -> dict[str, Any]:
-        """The WebSocket/JSON form of this prediction."""
-        return {
-            "type": "prediction",
-            "session_id": self.session_id,
-            "index": self.window_index,
-            "t": self.t,
-            "probabilities": self.probabilities,
-            "label": self.label,
-            "model_id": self.model_id,
-            "latency_ms": self.latency_ms,
-        }
+    value: str
+    source: str = "stream"
+    stream: str = ""
+    label: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,33 @@
-"""Session recording: raw EEG, markers and predictions of a session in one XDF file."""
+"""Session recording: raw EEG, markers and predictions of a session in one XDF file.
+
+:class:`SessionRecording` is a session stage (:mod:`bci.online.stages`), last in the order
+so it records the predictions as published (after any quality gate).
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from bci.errors import DataError
+from bci.online.messages import Message, Prediction
+from bci.online.stages import ChunkIn, Stage, StageContext
 from bci.streams.recorder import Recorder, spec_from_header
 from bci.streams.xdf_writer import CHANNEL_FORMATS
-from bci.types import StreamDescription
+from bci.types import Marker, StreamDescription
 from bci.units import MICROVOLTS, unit_scales
-
-if TYPE_CHECKING:
-    from bci.online.session import DecodingSession
 
 __all__ = ["SessionRecording"]
 
 logger = logging.getLogger(__name__)
 
 
-class SessionRecording:
+class SessionRecording(Stage):
     """Records one session; a write failure (disk full) stops the recording, not the session.
 
     Streams in the file, as LabRecorder would write them:
@@ -37,14 +41,32 @@ class SessionRecording:
     - ``bci-session-<id>-events``: the session's own events (calibration cues, HTTP and
       WebSocket app events);
     - ``<stream name>-predictions``: each prediction message as JSON.
+
+    Parameters
+    ----------
+    ctx : StageContext
+        The session's context (id, stream description, warnings).
+    folder : Path
+        Where the file is made (``session-<id>-<stream>-<time>.xdf``).
+    marker_streams : list of StreamDescription
+        The session's LSL marker streams (each recorded under its own name).
     """
 
-    def __init__(self, session: DecodingSession, folder: Path) -> None:
+    order: ClassVar[int] = 90
+    status_key: ClassVar[str | None] = "recording"
+
+    def __init__(
+        self,
+        ctx: StageContext,
+        folder: Path,
+        marker_streams: Sequence[StreamDescription] = (),
+    ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        d = session.description
+        d = ctx.description
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = folder / f"session-{session.id}-{_safe(d.name)}-{stamp}.xdf"
-        self.session = session
+        path = folder / f"session-{ctx.id}-{_safe(d.name)}-{stamp}.xdf"
+        self.session_id = ctx.id
+        self._warn = ctx.warn
         self.recorder = Recorder(path, on_exists="rename")
         self.path = self.recorder.path
         self._from_uv: np.ndarray | None = None  # per-channel factor µV -> source unit
@@ -65,11 +87,8 @@ class SessionRecording:
                 units=MICROVOLTS,
                 source_id=d.source_id,
             )
-        self._marker_keys: dict[int, str] = {}
-        for i, ms in enumerate(session.marker_sources):
-            md: StreamDescription | None = getattr(ms, "description", None)
-            if md is None:
-                continue
+        self._marker_keys: dict[str, str] = {}  # marker stream name -> key in the file
+        for i, md in enumerate(marker_streams):
             key = f"markers-{i}"
             if md.header_xml and md.channel_format == "string":
                 self.recorder.add_spec(spec_from_header(key, md.header_xml))
@@ -77,10 +96,10 @@ class SessionRecording:
                 self.recorder.add_stream(
                     key, md.name, md.type or "Markers", n_channels=1, fmt="string", units=""
                 )
-            self._marker_keys[id(ms)] = key
+            self._marker_keys[md.name] = key
         self.recorder.add_stream(
             "markers",
-            f"bci-session-{session.id}-events",
+            f"bci-session-{ctx.id}-events",
             "Markers",
             n_channels=1,
             fmt="string",
@@ -101,32 +120,37 @@ class SessionRecording:
     def active(self) -> bool:
         return self.error is None and not self.recorder.closed
 
-    def _guard(self, fn: Any, *args: Any) -> None:
+    def _guard(self, fn: Callable[..., Any], *args: Any) -> None:
         if not self.active:
             return
         try:
             fn(*args)
         except DataError as exc:
             self.error = str(exc)
-            self.session._warn(f"recording stopped: {exc}")
-            logger.error("session %s: recording stopped: %s", self.session.id, exc)
+            self._warn(f"recording stopped: {exc}")
+            logger.error("session %s: recording stopped: %s", self.session_id, exc)
 
-    def eeg(self, data: np.ndarray, timestamps: np.ndarray) -> None:
-        """Write a chunk of µV samples, in the source's own unit and format."""
+    def on_chunk(self, ctx: StageContext, chunk: ChunkIn) -> list[Message]:
+        """Raw samples as received (before any filter or cleaning), in the source's unit."""
+        data = np.asarray(chunk.received, dtype=np.float64)
         if self._from_uv is not None:
             data = data * self._from_uv
             if self._dtype.kind == "i":
                 info = np.iinfo(self._dtype)
-                data = np.clip(np.rint(data), info.min, info.max)
-        self._guard(self.recorder.push, "eeg", data.astype(self._dtype, copy=False), timestamps)
+                data = np.clip(np.rint(np.nan_to_num(data)), info.min, info.max)
+        self._guard(self.recorder.push, "eeg", data.astype(self._dtype), chunk.timestamps)
+        return []
 
-    def marker(self, value: str, t: float, stream: object | None = None) -> None:
-        """Write a marker under its own stream (``stream``: the marker source it came from)."""
-        key = self._marker_keys.get(id(stream), "markers") if stream is not None else "markers"
-        self._guard(self.recorder.push_marker, key, value, t)
+    def on_marker(self, ctx: StageContext, marker: Marker) -> list[Message]:
+        """Each marker under the stream it came from, as its source sent it."""
+        key = self._marker_keys.get(marker.stream, "markers")
+        self._guard(self.recorder.push_marker, key, marker.value, marker.t)
+        return []
 
-    def prediction(self, msg: dict[str, Any]) -> None:
-        self._guard(self.recorder.push_json, "predictions", msg, msg["t"])
+    def on_message(self, ctx: StageContext, message: Message) -> Message | None:
+        if isinstance(message, Prediction):
+            self._guard(self.recorder.push_json, "predictions", message.to_dict(), message.t)
+        return message
 
     def close(self) -> None:
         try:

@@ -9,6 +9,7 @@ import pyxdf
 from bci.config import load_settings
 from bci.datasets.recordings import read_recording
 from bci.online.manager import SessionManager
+from bci.online.recording import SessionRecording
 from bci.streams.lsl import get_pylsl, local_clock, make_eeg_info, make_marker_info
 from tests._helpers import wait_until
 
@@ -50,7 +51,7 @@ def test_recording_copies_the_source_header_and_units(tmp_path, stream_name, fmt
         wait_until(pulled, timeout=10)
         raw, _ = session.raw.latest(200)
         np.testing.assert_allclose(raw.T, uv, atol=1e-6)  # inside: µV
-        path = session.recording.path
+        path = session.stage(SessionRecording).path
         manager.delete(session.id)
         streams, _ = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
         by_name = {s["info"]["name"][0]: s for s in streams}
