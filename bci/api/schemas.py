@@ -115,6 +115,11 @@ class SessionOut(BaseModel):
     counts: dict[str, int]
     marker_map: dict[str, str] = {}
     last_prediction: dict[str, Any] | None
+    quality: dict[str, Any] | None = Field(
+        None,
+        description="the quality gate: 'ok' of the latest window, its bad 'channels', "
+        "'passed' and 'withheld' counts, and the 'last_withheld' message",
+    )
     mu_suppression: dict[str, Any] | None = None
     recording: dict[str, Any] | None = None
     websocket: str

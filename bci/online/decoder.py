@@ -97,6 +97,11 @@ class Decoder(Stage):
         self._k = max(0, int(np.ceil(behind / step)))
         self._next_end = self._valid_from + self._window_n + round(self._k * step)
 
+    @property
+    def window_n(self) -> int:
+        """Samples in a decoding window (the active model's, else the session's)."""
+        return int(self._window_n)
+
     # ----------------------------------------------------------------- hooks
     def on_chunk(self, ctx: StageContext, chunk: ChunkIn) -> list[Message]:
         if chunk.gap:

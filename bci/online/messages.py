@@ -6,7 +6,7 @@ floats never reach the wire: fields that can be undefined (a band power of a fla
 a cross-validation score of a failed fit) are ``float | None`` and a NaN/inf becomes
 ``null``; any other float is serialised with ``ser_json_inf_nan="null"`` as a last guard.
 
-Server -> client: :class:`Hello`, :class:`Prediction`, :class:`Status`,
+Server -> client: :class:`Hello`, :class:`Prediction`, :class:`Withheld`, :class:`Status`,
 :class:`MarkerMessage`, :class:`ModelMessage`, :class:`Cue`, :class:`CalibrationMessage`,
 :class:`MuSuppression`, :class:`Signal`, :class:`EventAck`, :class:`ErrorMessage`,
 :class:`Pong`. Client -> server: :class:`EventIn`, :class:`Ping`.
@@ -40,6 +40,7 @@ __all__ = [
     "Prediction",
     "Signal",
     "Status",
+    "Withheld",
     "asyncapi_document",
 ]
 
@@ -100,6 +101,23 @@ class Prediction(Message):
         "the source stamps its samples ahead of this machine's clock (mne-lsl's Player does)"
     )
     compute_ms: float = Field(description="decoder time per window, in ms")
+
+
+class Withheld(Message):
+    summary: ClassVar[str] = (
+        "A window was not decoded into a class because its signal is bad (flat, saturated, "
+        "disconnected, non-finite or mains only): in place of a prediction."
+    )
+    type: Literal["withheld"] = "withheld"
+    session_id: str
+    index: int = Field(description="the decision this replaces (same count as predictions)")
+    t: float = Field(description="LSL time of the window's last sample")
+    model_id: str
+    reason: str = Field(description="what is wrong and on which channels, one sentence")
+    channels: dict[str, str] = Field(
+        description="channel -> problem: non_finite, flat, saturated, disconnected, line_noise"
+    )
+    latency_ms: float = Field(description="LSL time of the verdict minus t, in ms")
 
 
 class Status(Message):
@@ -215,6 +233,7 @@ class Ping(Message):
 SERVER_MESSAGES: tuple[type[Message], ...] = (
     Hello,
     Prediction,
+    Withheld,
     Status,
     MarkerMessage,
     ModelMessage,

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bci.errors import DataError
-from bci.online.messages import Message, Prediction
+from bci.online.messages import Message, Prediction, Withheld
 from bci.online.stages import ChunkIn, Stage, StageContext
 from bci.streams.recorder import Recorder, spec_from_header
 from bci.streams.xdf_writer import CHANNEL_FORMATS
@@ -148,7 +148,7 @@ class SessionRecording(Stage):
         return []
 
     def on_message(self, ctx: StageContext, message: Message) -> Message | None:
-        if isinstance(message, Prediction):
+        if isinstance(message, Prediction | Withheld):
             self._guard(self.recorder.push_json, "predictions", message.to_dict(), message.t)
         return message
 

@@ -35,6 +35,7 @@ from bci.errors import BCIError, SessionStateError, SignalError
 from bci.online.decoder import Decoder
 from bci.online.messages import MarkerMessage, Message, Status
 from bci.online.monitor import SignalMonitor
+from bci.online.quality_gate import QualityGate
 from bci.online.stages import STATUS_KEYS, ChunkIn, Stage, StageContext
 from bci.streams.buffer import RingBuffer
 from bci.types import Chunk, Marker, StreamDescription
@@ -158,6 +159,7 @@ class DecodingSession:
         self._stages: list[Stage] = []
         c = self.config
         self.add_stage(Decoder(self.sfreq, desc.n_channels, cap, c.window_s, c.step_s, c.band))
+        self.add_stage(QualityGate(lambda: self.decoder.window_n, self.sfreq))
         self.add_stage(SignalMonitor())
         if model is not None:
             self.set_model(model)

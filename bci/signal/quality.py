@@ -13,6 +13,7 @@ Every amplitude here is in microvolts (the inlets convert each stream's declared
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -22,13 +23,16 @@ from bci.errors import SignalError
 from bci.signal.bandpower import DEFAULT_BANDS, band_powers
 
 __all__ = [
+    "FLAG_CODES",
     "GATE_FLAGS",
     "QUALITY_FLAGS",
     "GateThresholds",
     "QualityThresholds",
     "WindowQuality",
+    "channel_flags",
     "channel_quality",
     "quality_band_powers",
+    "verdict",
     "window_quality",
 ]
 
@@ -161,19 +165,20 @@ class GateThresholds:
     Attributes
     ----------
     flat_uv : float
-        Standard deviation (linear trend removed) below this: ``flat`` (a dead channel, or
-        an amplifier sending zeros).
+        Standard deviation, or sample-to-sample spread (a dead channel that drifts), below
+        this: ``flat`` (a dead channel, or an amplifier sending zeros). Low on purpose:
+        it is applied to short blocks, and scalp EEG is never below ~1 µV.
     saturation_fraction : float
         Share of samples held at the window's own extreme (equal to the previous sample)
         at or above this: ``saturated``.
     saturation_uv : float or None
         Optional absolute rail: any ``|x| >= saturation_uv`` is ``saturated``.
     disconnected_uv : float
-        Robust standard deviation above this: ``disconnected`` (a floating electrode picks
-        up drift and noise tens of times larger than EEG).
+        Standard deviation above this: ``disconnected`` (a floating electrode picks up
+        drift and noise tens of times larger than EEG).
     disconnected_ratio : float
-        Or robust standard deviation above this many times the median over channels (and
-        at least ``disconnected_floor_uv``): ``disconnected``.
+        Or standard deviation above this many times the median over channels (and at least
+        ``disconnected_floor_uv``): ``disconnected``.
     disconnected_floor_uv : float
     line_ratio : float
         Power within 2 Hz of 50 or 60 Hz over the 2-40 Hz power above this: ``line_noise``
@@ -186,7 +191,7 @@ class GateThresholds:
         off the head hums on every channel).
     """
 
-    flat_uv: float = 0.5
+    flat_uv: float = 0.1
     saturation_fraction: float = 0.05
     saturation_uv: float | None = None
     disconnected_uv: float = 500.0
@@ -218,17 +223,86 @@ class WindowQuality:
         return {"ok": self.ok, "channels": dict(self.channels), "reason": self.reason}
 
 
-def _line_ratio(x: np.ndarray, sfreq: float) -> np.ndarray:
-    """Mains power (48-52 and 58-62 Hz) over 2-40 Hz power per channel, Hann periodogram."""
-    n = x.shape[1]
-    spec = np.abs(np.fft.rfft(x * np.hanning(n), axis=-1)) ** 2
+@lru_cache(maxsize=16)
+def _line_bins(n: int, sfreq: float) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Hann taper, 2-40 Hz bins and mains bins of an ``n``-sample periodogram (cached)."""
     f = np.fft.rfftfreq(n, 1.0 / sfreq)
-    broad = spec[:, (f >= 2.0) & (f <= 40.0)].sum(axis=-1)
-    mains = np.zeros(x.shape[0])
-    for lo, hi in ((48.0, 52.0), (58.0, 62.0)):
-        if hi < sfreq / 2:
-            mains = np.maximum(mains, spec[:, (f >= lo) & (f <= hi)].sum(axis=-1))
-    return np.asarray(mains / np.maximum(broad, 1e-12))
+    broad = np.flatnonzero((f >= 2.0) & (f <= 40.0))
+    mains = [np.flatnonzero((f >= lo) & (f <= hi)) for lo, hi in _LINE.values() if hi < sfreq / 2]
+    return np.hanning(n), broad, mains
+
+
+def _line_ratio(x: np.ndarray, sfreq: float) -> np.ndarray:
+    """Mains power (48-52 and 58-62 Hz) over 2-40 Hz power, Hann periodogram, last axis."""
+    taper, broad, mains = _line_bins(x.shape[-1], float(sfreq))
+    z = np.fft.rfft(x * taper, axis=-1)
+    spec = z.real**2 + z.imag**2
+    top = np.zeros(x.shape[:-1])
+    for idx in mains:
+        top = np.maximum(top, spec[..., idx].sum(axis=-1))
+    return np.asarray(top / np.maximum(spec[..., broad].sum(axis=-1), 1e-12))
+
+
+#: Integer code of each gate flag (0 = ok); higher is more severe, so codes combine by max.
+FLAG_CODES: dict[str, int] = {f: len(GATE_FLAGS) - i for i, f in enumerate(GATE_FLAGS)}
+_CODE_FLAGS = {v: k for k, v in FLAG_CODES.items()}
+
+
+def channel_flags(
+    x: np.ndarray, sfreq: float, thresholds: GateThresholds | None = None
+) -> np.ndarray:
+    """The gate's problem code for each channel of one or many raw segments.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., n_channels, n_times)
+        Raw signal in µV (NaN/inf allowed), ``n_times >= 2``; leading axes are segments
+        judged independently (vectorised).
+    sfreq : float
+    thresholds : GateThresholds or None
+
+    Returns
+    -------
+    codes : ndarray of int, shape (..., n_channels)
+        :data:`FLAG_CODES` of the most severe problem of each channel, 0 when none.
+    """
+    th = thresholds or GateThresholds()
+    x = np.asarray(x, dtype=np.float64)
+    finite = np.isfinite(x).all(axis=-1)
+    if not finite.all():
+        x = np.where(np.isfinite(x), x, 0.0)
+    n = x.shape[-1]
+    # Cheap statistics only: this runs on everything a session receives.
+    xc = x - x.mean(axis=-1, keepdims=True)
+    sd = np.sqrt(np.einsum("...j,...j->...", xc, xc) / n)
+    d = np.diff(x, axis=-1)
+    # Sample-to-sample spread: a dead channel that only drifts is still flat.
+    step_sd = np.sqrt(np.einsum("...j,...j->...", d, d) / (n - 1) / 2.0)
+    hi = x.max(axis=-1, keepdims=True)
+    lo = x.min(axis=-1, keepdims=True)
+    tol = 1e-6 * np.maximum(1.0, np.maximum(np.abs(hi), np.abs(lo)))
+    # Clipping holds the rail for consecutive samples; a periodic signal only touches it.
+    at_rail = (x >= hi - tol) | (x <= lo + tol)
+    held = at_rail[..., 1:] & at_rail[..., :-1] & (np.abs(d) <= tol)
+    saturated = held.mean(axis=-1) >= th.saturation_fraction
+    if th.saturation_uv is not None:
+        saturated |= np.abs(x).max(axis=-1) >= th.saturation_uv
+    ref = np.median(sd, axis=-1, keepdims=True)  # the typical channel
+    loose = (sd > th.disconnected_uv) | (
+        (sd > th.disconnected_floor_uv) & (sd > th.disconnected_ratio * ref)
+    )
+    line = _line_ratio(xc, sfreq) > th.line_ratio
+    codes = np.zeros(sd.shape, dtype=np.int8)
+    # Least severe first, so a more severe problem overwrites it.
+    for flag, mask in (
+        ("line_noise", line),
+        ("disconnected", loose),
+        ("saturated", saturated),
+        ("flat", np.minimum(sd, step_sd) < th.flat_uv),
+        ("non_finite", ~finite),
+    ):
+        codes[mask] = FLAG_CODES[flag]
+    return codes
 
 
 def window_quality(
@@ -258,52 +332,34 @@ def window_quality(
     Examples
     --------
     >>> window_quality(np.zeros((3, 500)), 250.0, ["C3", "Cz", "C4"]).reason
-    'flat signal on C3, Cz, C4 (standard deviation < 0.5 µV)'
+    'flat signal on C3, Cz, C4 (standard deviation < 0.1 µV)'
     """
     x = np.asarray(window, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] < 2:
         raise SignalError(
             f"window must have shape (n_channels, n_times >= 2), got an array of shape {x.shape}"
         )
+    return verdict(channel_flags(x, sfreq, thresholds), ch_names, thresholds)
+
+
+def verdict(
+    codes: np.ndarray, ch_names: list[str] | None = None, thresholds: GateThresholds | None = None
+) -> WindowQuality:
+    """Turn per-channel codes (:func:`channel_flags`) into the verdict on a window.
+
+    Parameters
+    ----------
+    codes : ndarray of int, shape (n_channels,)
+    ch_names : list of str or None
+    thresholds : GateThresholds or None
+        Its ``max_line_fraction`` decides whether mains noise alone withholds.
+    """
     th = thresholds or GateThresholds()
-    n_ch = x.shape[0]
+    n_ch = len(codes)
     names = list(ch_names) if ch_names is not None else [f"ch{i + 1}" for i in range(n_ch)]
     if len(names) != n_ch:
         raise SignalError(f"ch_names has {len(names)} names for {n_ch} channels")
-    flags: dict[int, str] = {}
-    finite = np.isfinite(x).all(axis=-1)
-    for i in np.flatnonzero(~finite):
-        flags[int(i)] = "non_finite"
-    x = np.where(np.isfinite(x), x, 0.0)
-    tc = np.arange(x.shape[1]) - (x.shape[1] - 1) / 2.0  # least-squares line, closed form
-    xc = x - x.mean(axis=-1, keepdims=True)
-    detr = xc - np.outer(xc @ tc / (tc @ tc), tc)
-    sd = detr.std(axis=-1)
-    hi = x.max(axis=-1, keepdims=True)
-    lo = x.min(axis=-1, keepdims=True)
-    tol = 1e-6 * np.maximum(1.0, np.maximum(np.abs(hi), np.abs(lo)))
-    # Clipping holds the rail for consecutive samples; a periodic signal only touches it.
-    at_rail = (x >= hi - tol) | (x <= lo + tol)
-    held = at_rail[:, 1:] & at_rail[:, :-1] & (np.abs(np.diff(x, axis=-1)) <= tol)
-    stuck = held.mean(axis=-1)
-    rsd = 1.4826 * np.median(np.abs(detr - np.median(detr, axis=-1, keepdims=True)), axis=-1)
-    ratio = _line_ratio(detr, sfreq)
-    ref = float(np.median(rsd))  # the typical channel
-    for i in range(n_ch):
-        if i in flags:
-            continue
-        if sd[i] < th.flat_uv:
-            flags[i] = "flat"
-        elif stuck[i] >= th.saturation_fraction or (
-            th.saturation_uv is not None and np.abs(x[i]).max() >= th.saturation_uv
-        ):
-            flags[i] = "saturated"
-        elif rsd[i] > th.disconnected_uv or (
-            rsd[i] > th.disconnected_floor_uv and rsd[i] > th.disconnected_ratio * ref
-        ):
-            flags[i] = "disconnected"
-        elif ratio[i] > th.line_ratio:
-            flags[i] = "line_noise"
+    flags = {int(i): _CODE_FLAGS[int(c)] for i, c in enumerate(codes) if c}
     by_flag: dict[str, list[str]] = {}
     for i, flag in sorted(flags.items()):
         by_flag.setdefault(flag, []).append(names[i])

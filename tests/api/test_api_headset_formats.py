@@ -59,3 +59,39 @@ def test_lost_stream_sets_error_and_calibration_is_409_with_the_cause(client, st
     )
     assert r.status_code == 409, r.text
     assert "state 'error'" in r.text and "was lost" in r.text
+
+
+def test_dead_headset_gets_withheld_not_decisions_on_the_websocket(
+    live_server, stream_name, fitted_model
+):
+    """An outlet at an amplifier's noise floor (0.01 µV): no confident class, ever."""
+    import asyncio
+    import json
+
+    import httpx2 as httpx
+    import websockets
+
+    outlet = NoiseOutlet(stream_name, scale=0.001)
+    try:
+        r = httpx.post(
+            f"{live_server.http}/sessions",
+            json={"name": stream_name, "model_id": fitted_model.model_id, "record": False},
+        )
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+
+        async def collect() -> list[dict]:
+            got: list[dict] = []
+            async with websockets.connect(f"{live_server.ws}/ws/sessions/{sid}") as ws:
+                while sum(m["type"] == "withheld" for m in got) < 10:
+                    got.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            return got
+
+        msgs = asyncio.run(collect())
+        assert not [m for m in msgs if m["type"] == "prediction"]
+        held = [m for m in msgs if m["type"] == "withheld"]
+        assert held[0]["reason"].startswith("flat signal on FC3, FC4, C3, Cz, C4")
+        quality = httpx.get(f"{live_server.http}/sessions/{sid}").json()["quality"]
+        assert quality["ok"] is False and quality["passed"] == 0 and quality["withheld"] >= 10
+    finally:
+        outlet.close()

@@ -31,7 +31,7 @@ def test_flat_zeros_are_withheld(eeg):
     assert not q.ok
     assert set(q.channels.values()) == {"flat"} and list(q.channels) == CH
     assert q.reason == (
-        "flat signal on C3, Cz, C4, FC3, FC4, CP3, CP4, Pz (standard deviation < 0.5 µV)"
+        "flat signal on C3, Cz, C4, FC3, FC4, CP3, CP4, Pz (standard deviation < 0.1 µV)"
     )
 
 
