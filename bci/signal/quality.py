@@ -169,8 +169,10 @@ class GateThresholds:
         this: ``flat`` (a dead channel, or an amplifier sending zeros). Low on purpose:
         it is applied to short blocks, and scalp EEG is never below ~1 µV.
     saturation_fraction : float
-        Share of samples held at the window's own extreme (equal to the previous sample)
-        at or above this: ``saturated``.
+        Share of samples held at the window's own extreme (equal to the two samples
+        around them) at or above this: ``saturated``. PhysioNet's EEG holds a peak value
+        for 4 samples now and then (10% of a 40-sample block); a railed amplifier holds it
+        for most of the block.
     saturation_uv : float or None
         Optional absolute rail: any ``|x| >= saturation_uv`` is ``saturated``.
     disconnected_uv : float
@@ -192,7 +194,7 @@ class GateThresholds:
     """
 
     flat_uv: float = 0.1
-    saturation_fraction: float = 0.05
+    saturation_fraction: float = 0.2
     saturation_uv: float | None = None
     disconnected_uv: float = 500.0
     disconnected_ratio: float = 20.0
@@ -281,9 +283,11 @@ def channel_flags(
     hi = x.max(axis=-1, keepdims=True)
     lo = x.min(axis=-1, keepdims=True)
     tol = 1e-6 * np.maximum(1.0, np.maximum(np.abs(hi), np.abs(lo)))
-    # Clipping holds the rail for consecutive samples; a periodic signal only touches it.
+    # Clipping holds the rail for runs of samples; a periodic signal only touches it, and
+    # quantised EEG (16-bit EDF) repeats its extreme value twice now and then, not thrice.
     at_rail = (x >= hi - tol) | (x <= lo + tol)
-    held = at_rail[..., 1:] & at_rail[..., :-1] & (np.abs(d) <= tol)
+    same = np.abs(d) <= tol
+    held = at_rail[..., 2:] & at_rail[..., :-2] & same[..., 1:] & same[..., :-1]
     saturated = held.mean(axis=-1) >= th.saturation_fraction
     if th.saturation_uv is not None:
         saturated |= np.abs(x).max(axis=-1) >= th.saturation_uv

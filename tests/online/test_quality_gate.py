@@ -100,9 +100,13 @@ def test_one_channel_disconnected_midway(eeg, model, rng):
 
 
 def test_saturation(eeg, model):
-    eeg[4, N // 4 :] = np.clip(eeg[4, N // 4 :] * 30, -187.5, 187.5)
+    # An electrode drifting off: the amplifier rails at +187.5 µV most of the time.
+    eeg[4, N // 4 :] = np.clip(eeg[4, N // 4 :] * 10 + 400, -187.5, 187.5)
     _, preds, held = _run(eeg, model)
-    assert held and all(m["channels"] == {"C4": "saturated"} for m in held)
+    flags = {f for m in held for f in [m["channels"].get("C4")]}
+    assert held and all(list(m["channels"]) == ["C4"] for m in held)
+    # Blocks held at the rail throughout are also flat (a constant): either way withheld.
+    assert "saturated" in flags and flags <= {"saturated", "flat"}
     # Clipping is recognised by samples held at the rail: within one 0.25 s block.
     assert max(p["t"] for p in preds) < 50.0 + (N // 4) / SFREQ + 0.25
 

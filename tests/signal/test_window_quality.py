@@ -51,7 +51,7 @@ def test_one_disconnected_channel(eeg, rng):
 
 
 def test_saturation(eeg):
-    eeg[0] = np.clip(eeg[0] * 40, -187.5, 187.5)  # railed at the amplifier's range
+    eeg[0] = np.clip(eeg[0] * 10 + 400, -187.5, 187.5)  # railed at the amplifier's range
     q = window_quality(eeg, SFREQ, CH)
     assert not q.ok and q.channels == {"C3": "saturated"}
     assert "saturated signal on C3" in q.reason
