@@ -88,6 +88,12 @@ class SessionCreate(BaseModel):
         "{'T1': 'left', 'T2': 'right'}: the stream's annotations then drive an app-mode "
         "calibration ('cues': 'app') and appear as 'mapped' in marker messages",
     )
+    lsl_outlet: bool = Field(
+        False,
+        description="also publish each decision on LSL: 'bci-session-<id>-predictions-"
+        "<instance>' (one float32 channel per class probability, NaN when withheld) and "
+        "'bci-session-<id>-labels-<instance>' (the class, or 'withheld', as a string)",
+    )
     dejitter: bool = Field(
         False,
         description="smooth the stream's timestamps with liblsl's dejitter (proc_dejitter); "
@@ -122,6 +128,9 @@ class SessionOut(BaseModel):
     )
     mu_suppression: dict[str, Any] | None = None
     recording: dict[str, Any] | None = None
+    lsl_outlet: dict[str, Any] | None = Field(
+        None, description="the LSL prediction outlets (POST /sessions lsl_outlet), if on"
+    )
     websocket: str
 
 

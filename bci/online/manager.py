@@ -178,6 +178,7 @@ class SessionManager:
         marker_sources: list[Any] | None = None,
         record: bool | None = None,
         marker_map: Mapping[str, str] | None = None,
+        lsl_outlet: bool = False,
     ) -> DecodingSession:
         """Start a session on ``source`` (it is stepped by the engine from now on)."""
         d = source.description
@@ -208,6 +209,10 @@ class SessionManager:
             raise
         session.pipeline = pipeline or self.settings.pipeline
         session.marker_map = dict(marker_map or {})
+        if lsl_outlet:  # decisions on LSL too (bci-session-<id>-predictions-<instance>)
+            from bci.online.lsl_outlet import PredictionOutlet
+
+            session.add_stage(PredictionOutlet(self.instance, sid))
         session.marker_sources.extend(marker_sources or [])
         for w in motor_coverage_warnings(d.ch_names, d.name):
             session.warnings.append(w)

@@ -23,7 +23,8 @@ def test_session_on_a_non_float32_stream_decodes_in_microvolts(
         listed = streams[stream_name]
         assert listed["channel_format"] == fmt
         assert listed["units"] == [units] * len(CH)
-        r = client.post("/sessions", json={"name": stream_name, "model_id": fitted_model.model_id})
+        body = {"name": stream_name, "model_id": fitted_model.model_id, "timeout": 10}
+        r = client.post("/sessions", json=body)
         assert r.status_code == 201, r.text
         sid = r.json()["id"]
         assert r.json()["stream"]["units"] == [units] * len(CH)
@@ -44,7 +45,7 @@ def test_session_on_a_non_float32_stream_decodes_in_microvolts(
 def test_lost_stream_sets_error_and_calibration_is_409_with_the_cause(client, stream_name):
     # No source_id: liblsl cannot recover the stream, so losing the outlet is final.
     outlet = NoiseOutlet(stream_name, source_id="")
-    r = client.post("/sessions", json={"name": stream_name})
+    r = client.post("/sessions", json={"name": stream_name, "timeout": 10})
     assert r.status_code == 201, r.text
     sid = r.json()["id"]
     outlet.close()
@@ -75,7 +76,12 @@ def test_dead_headset_gets_withheld_not_decisions_on_the_websocket(
     try:
         r = httpx.post(
             f"{live_server.http}/sessions",
-            json={"name": stream_name, "model_id": fitted_model.model_id, "record": False},
+            json={
+                "name": stream_name,
+                "model_id": fitted_model.model_id,
+                "record": False,
+                "timeout": 10,
+            },
         )
         assert r.status_code == 201, r.text
         sid = r.json()["id"]
@@ -93,5 +99,44 @@ def test_dead_headset_gets_withheld_not_decisions_on_the_websocket(
         assert held[0]["reason"].startswith("flat signal on FC3, FC4, C3, Cz, C4")
         quality = httpx.get(f"{live_server.http}/sessions/{sid}").json()["quality"]
         assert quality["ok"] is False and quality["passed"] == 0 and quality["withheld"] >= 10
+    finally:
+        outlet.close()
+
+
+def test_decisions_on_lsl_for_lsl_native_consumers(client, manager, stream_name, fitted_model):
+    """Opt-in outlets: class probabilities (float32, one channel per class) and the label."""
+    from bci.streams.lsl import get_pylsl, resolve_stream
+
+    pylsl = get_pylsl()
+    outlet = NoiseOutlet(stream_name)
+    try:
+        body = {"name": stream_name, "model_id": fitted_model.model_id, "lsl_outlet": True}
+        body["timeout"] = 10
+        r = client.post("/sessions", json=body)
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+        session = manager.get(sid)
+        wait_until(lambda: session.n_windows >= 1, timeout=10)
+        names = wait_until(
+            lambda: (o := client.get(f"/sessions/{sid}").json()["lsl_outlet"])["pushed"] and o
+        )
+        assert names["predictions"] == f"bci-session-{sid}-predictions-{manager.instance}"
+        probs = pylsl.StreamInlet(resolve_stream(name=names["predictions"], timeout=10))
+        labels = pylsl.StreamInlet(resolve_stream(name=names["labels"], timeout=10))
+        info = probs.info(timeout=5)
+        assert info.channel_count() == 2 and info.get_channel_labels() == ["left", "right"]
+        assert info.channel_format() == pylsl.cf_float32 and info.nominal_srate() == 0
+        p_rows: list = []
+        l_rows: list = []
+
+        def got() -> bool:
+            p_rows.extend(probs.pull_chunk(timeout=0.0)[0])
+            l_rows.extend(labels.pull_chunk(timeout=0.0)[0])
+            return len(p_rows) >= 5 and len(l_rows) >= 5
+
+        wait_until(got, timeout=10)
+        for row in p_rows:
+            assert abs(sum(row) - 1) < 1e-5
+        assert {lab[0] for lab in l_rows} <= {"left", "right"}
     finally:
         outlet.close()

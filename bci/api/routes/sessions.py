@@ -65,6 +65,7 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         marker_sources=marker_sources,
         record=body.record,
         marker_map=body.marker_map,
+        lsl_outlet=body.lsl_outlet,
     )
     return session_out(manager.session_status(session.id))
 
