@@ -44,8 +44,6 @@ import numpy as np
 from scipy.special import expit
 
 from bci.decoders._fastmath import (
-    COVARIANCE_ESTIMATORS,
-    batch_covariances,
     eigh_function,
     invsqrtm,
     logm_batch,
@@ -54,7 +52,14 @@ from bci.decoders._fastmath import (
     sqrtm,
     upper_indices,
 )
-from bci.errors import DecoderError, ModelMismatchError, NotCalibratedError, SignalError
+from bci.decoders.covariance import fast_covariance_estimator, fast_covariance_names
+from bci.errors import (
+    DecoderError,
+    ModelMismatchError,
+    NotCalibratedError,
+    SignalError,
+    UnknownNameError,
+)
 
 __all__ = [
     "FastPipeline",
@@ -163,24 +168,25 @@ def _not_spd(where: str, min_eigval: float) -> SignalError:
 def _compile_covariances(name: str, step: Any) -> list[_Stage]:
     estimator = step.estimator
     kwds = dict(getattr(step, "kwds", {}) or {})
-    if not isinstance(estimator, str) or estimator not in COVARIANCE_ESTIMATORS:
+    try:
+        entry = fast_covariance_estimator(estimator)
+    except UnknownNameError:
         raise DecoderError(
             f"Step {name!r} (Covariances) uses estimator {estimator!r}; the fast path supports "
-            f"{', '.join(COVARIANCE_ESTIMATORS)}"
-        )
-    allowed = {"scm": {"assume_centered"}, "oas": {"assume_centered"}, "cov": set()}
-    allowed["lwf"] = {"assume_centered", "block_size"}
-    extra = set(kwds) - allowed[estimator]
+            f"{', '.join(fast_covariance_names())}"
+        ) from None
+    extra = set(kwds) - entry.fast_kwds
     if extra:
         raise DecoderError(
             f"Step {name!r} (Covariances, estimator {estimator!r}) has keyword(s) "
             f"{sorted(extra)} the fast path does not reproduce"
         )
     assume_centered = bool(kwds.get("assume_centered", False))
+    kernel = entry.kernel
 
     def apply(X: np.ndarray) -> np.ndarray:
         # raises SignalError on NaN/inf input; later eigenvalue checks catch overflow
-        return batch_covariances(X, estimator, assume_centered)
+        return kernel(X, assume_centered)
 
     return [_Stage(name, _WINDOWS, _COVS, apply)]
 
