@@ -326,8 +326,8 @@ def _erds_window_means(m: ErdsMap, opts: ErdOptions) -> dict[str, dict[str, floa
 
 
 def read_raw_any(path: str | Path) -> Any:
-    """Read any recording ``bci.datasets.recordings`` knows as ``mne.io.Raw`` (preloaded)."""
-    from bci.datasets.recordings import read_recording
+    """Read any recording ``bci.recordings`` knows as ``mne.io.Raw`` (preloaded)."""
+    from bci.recordings import read_recording
 
     p = Path(path)
     if not p.exists():

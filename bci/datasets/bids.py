@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from bci.datasets.recordings import read_recording
 from bci.errors import DataError
+from bci.recordings import read_recording
 
 __all__ = ["export_bids"]
 

@@ -1,6 +1,6 @@
 """Replay a recording as live LSL streams, or feed it chunk by chunk without a network.
 
-:class:`Replay` publishes the EEG of a :class:`~bci.datasets.recordings.Recording` on an LSL
+:class:`Replay` publishes the EEG of a :class:`~bci.recordings.Recording` on an LSL
 outlet with the original rate and channel names, its markers on ``<name>-markers`` and, for
 XDF files, every other stream on ``<name>-<stream name>``. Sample ``i`` recorded at ``t_i`` is
 stamped ``t_start + (t_i - t_0) / speed`` on the LSL clock, so marker timing relative to the
@@ -27,8 +27,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from bci.datasets.recordings import Recording, XDFStream, read_recording
 from bci.errors import BCIError, DataError, StreamError
+from bci.recordings import Recording, XDFStream, read_recording
 from bci.streams.lsl import get_pylsl, make_eeg_info, make_marker_info
 
 __all__ = ["Replay", "ReplayChunk", "iter_chunks", "main"]
@@ -166,7 +166,7 @@ class Replay:
     Parameters
     ----------
     recording : Recording or path
-        What to replay (a path is read with :func:`~bci.datasets.recordings.read_recording`).
+        What to replay (a path is read with :func:`~bci.recordings.read_recording`).
     name : str, optional
         EEG stream name (default ``replay-<file stem>``); markers go to ``<name>-markers``.
     speed : float or "max"

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bci.datasets.recordings import Recording, read_recording
 from bci.errors import DataError
+from bci.recordings import Recording, read_recording
 from bci.streams.lsl import get_pylsl, resolve_stream
 from bci.streams.recorder import Recorder
 from bci.streams.replay import Replay, iter_chunks, main
