@@ -29,6 +29,7 @@ import numpy as np
 
 from bci.errors import BCIError, DataError, StreamError
 from bci.recordings import Recording, XDFStream, read_recording
+from bci.streams.chunks import Chunker
 from bci.streams.lsl import get_pylsl, make_eeg_info, make_marker_info
 
 __all__ = ["Replay", "ReplayChunk", "iter_chunks", "main"]
@@ -73,23 +74,9 @@ def iter_chunks(
     chunk : ReplayChunk
         ``(data (n_samples, n_channels), timestamps (n_samples,), markers)``.
     """
-    if int(chunk_size) < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    size = int(chunk_size)
-    n = recording.n_times
-    pace = np.maximum.accumulate(recording.timestamps) if n else recording.timestamps
-    marker_t = np.array([t for t, _ in recording.markers], dtype=np.float64)
-    m_pos = 0
-    for a in range(0, n, size):
-        b = min(a + size, n)
-        last = b == n
-        m_end = len(marker_t) if last else int(np.searchsorted(marker_t, pace[b - 1], "right"))
-        yield ReplayChunk(
-            np.ascontiguousarray(recording.data[:, a:b].T, dtype=dtype),
-            recording.timestamps[a:b].copy(),
-            list(recording.markers[m_pos:m_end]),
-        )
-        m_pos = max(m_pos, m_end)
+    chunker = Chunker(recording.data.T, recording.timestamps, chunk_size, recording.markers)
+    for data, timestamps, markers in chunker:
+        yield ReplayChunk(np.ascontiguousarray(data, dtype=dtype), timestamps.copy(), markers)
 
 
 _LSL_FORMATS = {
