@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from bci.datasets.epochs import bad_spans, cut_epochs, find_events, fixed_length_epochs
 from bci.errors import DataError, SignalError
 from bci.signal.bandpower import DEFAULT_BANDS
 from bci.signal.erd import DEFAULT_CHANNELS, MuSuppressionResult, mu_suppression, pick_channels
@@ -379,66 +380,20 @@ def _standardize_names(raw: Any, known: Sequence[str]) -> None:
         raw.rename_channels(mapping, verbose="error")
 
 
-def _events(raw: Any, mapping: Mapping[str, str]) -> tuple[np.ndarray, dict[str, int]]:
-    """Events of the annotations named in ``mapping`` (description -> label)."""
-    import mne
-
+def _events(raw: Any, mapping: Mapping[str, str]) -> list[tuple[int, str]]:
+    """(sample, description) of the annotations named in ``mapping`` (description -> label)."""
     present = {str(d) for d in raw.annotations.description}
-    event_id = {desc: i + 1 for i, desc in enumerate(sorted(mapping)) if desc in present}
-    if not event_id:
+    if not present & set(mapping):
         raise DataError(
             f"None of the event names {sorted(mapping)} is in the recording's annotations "
             f"(found: {sorted(present) or 'none'})"
         )
-    events, _ = mne.events_from_annotations(raw, event_id=event_id, verbose="error")
-    return events, event_id
+    return find_events(raw, {d: d for d in mapping})
 
 
-def _epochs_array(
-    raw: Any, events: np.ndarray, event_id: Mapping[str, int], tmin: float, tmax: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Epoch data in µV (n_epochs, n_channels, n_times), event codes and times (s).
-
-    Epochs that leave the data or cross a BAD annotation (run boundaries) are dropped.
-    """
-    import mne
-
-    sf = raw.info["sfreq"]
-    ep = mne.Epochs(
-        raw,
-        events,
-        dict(event_id),
-        tmin=tmin,
-        tmax=tmax + 1.0 / sf,
-        baseline=None,
-        preload=True,
-        on_missing="ignore",
-        on_outside="ignore",
-        reject_by_annotation=True,
-        verbose="error",
-    )
-    data = ep.get_data(copy=False) * 1e6
-    return data, ep.events[:, 2], ep.times
-
-
-def _window(
-    data: np.ndarray, times: np.ndarray, start: float, stop: float, sf: float
-) -> np.ndarray:
-    """Samples with start <= t < stop (half-open, exact length round((stop-start) * sf))."""
-    i0 = int(np.argmin(np.abs(times - start)))
-    n = round((stop - start) * sf)
-    return data[..., i0 : i0 + n]
-
-
-def _segment(data: np.ndarray, n_times: int) -> np.ndarray:
-    """Cut continuous data (n_channels, n_total) into non-overlapping epochs."""
-    n = data.shape[1] // n_times
-    if n == 0:
-        raise DataError(
-            f"The baseline recording has {data.shape[1]} samples, shorter than one epoch "
-            f"({n_times} samples)"
-        )
-    return data[:, : n * n_times].reshape(data.shape[0], n, n_times).transpose(1, 0, 2).copy()
+def _span(start: float, stop: float, sf: float) -> tuple[int, int]:
+    """``[start, stop)`` s as (first sample, number of samples) relative to the cue."""
+    return round(start * sf), round((stop - start) * sf)
 
 
 def _baseline_epochs(raw: Any, ch_names: Sequence[str], n_times: int, sfreq: float) -> np.ndarray:
@@ -451,7 +406,7 @@ def _baseline_epochs(raw: Any, ch_names: Sequence[str], n_times: int, sfreq: flo
     picks = pick_channels(raw.ch_names, list(ch_names))
     # Samples inside BAD annotations (artefacts, run boundaries) are left out.
     cont = raw.get_data(picks=picks, reject_by_annotation="omit") * 1e6
-    return _segment(cont, n_times)
+    return fixed_length_epochs(cont, n_times, "The baseline recording")
 
 
 # --------------------------------------------------------------------------------------
@@ -476,19 +431,24 @@ def _analyse(
     sf = float(raw.info["sfreq"])
     ch_names = list(raw.ch_names)
     mapping = {**dict(conditions), **{d: "rest" for d in rest}}
-    events, event_id = _events(raw, mapping)
+    events = _events(raw, mapping)
+    onsets = np.array([s for s, _ in events], dtype=np.int64)
+    descs = np.array([d for _, d in events], dtype=object)
+    data = raw.get_data() * 1e6
+    bad = bad_spans(raw)
 
-    # Condition trials with their pre-cue interval, from the same epochs so they pair.
-    start = min(opts.precue[0], opts.tmin)
-    cdata, ccodes, ctimes = _epochs_array(raw, events, event_id, start, opts.tmax)
-    rest_codes = [event_id[d] for d in rest if d in event_id]
+    # Condition trials with their pre-cue interval, from the same epochs so they pair: an
+    # epoch spans both windows and is dropped if any of it is outside the data or bad.
+    c0, cn = _span(opts.tmin, opts.tmax, sf)
+    p0, pn = _span(opts.precue[0], opts.precue[1], sf)
+    first = min(c0, p0)
+    cdata, ckept = cut_epochs(data, onsets, first, max(c0 + cn, p0 + pn) - first, sfreq=sf, bad=bad)
+    cdescs = descs[ckept]
     rest_data = None
     if "rest" in references:
-        if rest_codes:
-            rdata, _, rtimes = _epochs_array(
-                raw, events[np.isin(events[:, 2], rest_codes)], event_id, opts.tmin, opts.tmax
-            )
-            rest_data = _window(rdata, rtimes, opts.tmin, opts.tmax, sf)
+        is_rest = np.isin(descs, list(rest))
+        if is_rest.any():
+            rest_data, _ = cut_epochs(data, onsets[is_rest], c0, cn, sfreq=sf, bad=bad)
             if len(rest_data) == 0:
                 rest_data = None
         if rest_data is None:
@@ -496,11 +456,11 @@ def _analyse(
 
     sel_all = {"rest": rest_data, "baseline": baseline}
     for desc, cond in conditions.items():
-        if desc not in event_id:
+        if desc not in set(descs):
             report.notes.append(f"{group}: no {desc!r} events, condition {cond!r} skipped")
             continue
-        mask = ccodes == event_id[desc]
-        n_events = int(np.sum(events[:, 2] == event_id[desc]))
+        mask = cdescs == desc
+        n_events = int(np.sum(descs == desc))
         if mask.sum() < n_events:
             report.notes.append(
                 f"{group}/{cond}: {n_events - int(mask.sum())} of {n_events} trials dropped "
@@ -508,12 +468,12 @@ def _analyse(
             )
         if mask.sum() == 0:
             continue
-        cond_data = _window(cdata[mask], ctimes, opts.tmin, opts.tmax, sf)
+        cond_data = cdata[mask][..., c0 - first : c0 - first + cn]
         for ref in references:
             paired = ref == "pre-cue"
             base: np.ndarray | None
             if paired:
-                base = _window(cdata[mask], ctimes, opts.precue[0], opts.precue[1], sf)
+                base = cdata[mask][..., p0 - first : p0 - first + pn]
             else:
                 base = sel_all.get(ref)
             if base is None:
@@ -542,32 +502,26 @@ def _analyse(
             )
             report.entries.append(ErdEntry(group, cond, ref, res, topo.index[:, 0]))
         if opts.erds:
-            report.erds.append(_erds_map(raw, events, event_id[desc], group, cond, opts))
+            report.erds.append(_erds_map(raw, onsets[descs == desc], bad, group, cond, opts))
 
 
 def _erds_map(
-    raw: Any, events: np.ndarray, code: int, group: str, cond: str, opts: ErdOptions
+    raw: Any, onsets: np.ndarray, bad: np.ndarray, group: str, cond: str, opts: ErdOptions
 ) -> ErdsMap:
     """Morlet ERDS map of the sensorimotor channels against the pre-cue interval."""
     import mne
 
     pad = 0.5
     picks = pick_channels(raw.ch_names, opts.channels)
-    ep = mne.Epochs(
-        raw,
-        events[events[:, 2] == code],
-        {cond: code},
-        tmin=opts.precue[0] - pad,
-        tmax=opts.map_tmax + pad,
-        baseline=None,
-        picks=picks,
-        preload=True,
-        on_outside="ignore",
-        reject_by_annotation=True,
-        verbose="error",
+    sf = raw.info["sfreq"]
+    # MNE's epoch [tmin, tmax] includes both ends: one sample more than the half-open span.
+    first = round((opts.precue[0] - pad) * sf)
+    n = round((opts.map_tmax + pad) * sf) - first + 1
+    X, _ = cut_epochs(raw.get_data(picks=picks), onsets, first, n, sfreq=sf, bad=bad)
+    ep = mne.EpochsArray(
+        X, mne.pick_info(raw.info, picks), tmin=first / sf, baseline=None, verbose="error"
     )
     freqs = np.arange(opts.erds_freqs[0], opts.erds_freqs[1] + 0.5, 1.0)
-    sf = raw.info["sfreq"]
     decim = max(1, int(sf // 40))  # ~40 time points a second is plenty for a figure
     tfr = ep.compute_tfr(
         "morlet",
