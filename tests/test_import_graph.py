@@ -24,17 +24,11 @@ def tool() -> ModuleType:
     return mod
 
 
-# The one cycle left in the tree (issue 12): the core helper's stages refactor removes it;
-# then this allowance goes and any cycle fails.
-KNOWN_CYCLE = {"bci.online.monitor", "bci.online.recording", "bci.online.session"}
-
-
-def test_no_new_import_cycle(tool: ModuleType) -> None:
+def test_no_import_cycle(tool: ModuleType) -> None:
     graph, _ = tool.import_graph()
     # lazy imports inside functions count: bci evaluate reads epochs inside its run function
     assert "bci.datasets" in graph["bci.cli.evaluate"]
-    for comp in tool.cycles(graph):
-        assert set(comp) <= KNOWN_CYCLE, f"import cycle: {' <-> '.join(comp)}"
+    assert tool.cycles(graph) == []
 
 
 def test_layer_rules(tool: ModuleType) -> None:
