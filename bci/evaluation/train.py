@@ -1,4 +1,4 @@
-"""Models from recordings: ``bci train FILE --events T1=left,T2=right`` and ``POST /models/train``.
+"""Models from recordings (``bci train``, ``POST /models/train``): read, epoch, fit, card.
 
 A recording in any format ``bci replay`` reads (XDF, FIF, EDF/BDF, GDF, BrainVision, OpenBCI
 and muselsl CSV) is read in microvolts (each channel's declared unit converted), its labels
@@ -16,17 +16,15 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from bci.decoders.model import Model, train_model
 from bci.errors import DataError
 
-__all__ = ["file_sha256", "register", "train_from_recording"]
+__all__ = ["file_sha256", "train_from_recording"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +54,7 @@ def train_from_recording(
     Parameters
     ----------
     path : path
-        The recording (any format :func:`~bci.datasets.recordings.read_recording` reads).
+        The recording (any format :func:`~bci.recordings.read_recording` reads).
     events : mapping of str to str
         Marker value -> class label, e.g. ``{"T1": "left", "T2": "right"}``; at least two
         classes.
@@ -81,9 +79,9 @@ def train_from_recording(
         Unreadable file, fewer than two classes, or no trial of a class in the file.
     """
     from bci.datasets.epochs import epochs_from_raw
-    from bci.datasets.recordings import read_recording
     from bci.decoders import get_pipeline
     from bci.headsets import standardize_labels
+    from bci.recordings import read_recording
 
     path = Path(path)
     if not path.is_file():
@@ -138,60 +136,3 @@ def train_from_recording(
         model.cv_score if model.cv_score is not None else float("nan"),
     )
     return model
-
-
-# ---------------------------------------------------------------------------- CLI
-def _band(text: str) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in text.replace(",", "-").split("-"))
-    except ValueError:
-        raise DataError(f"--band: expected LOW-HIGH in Hz (e.g. 8-30), got {text!r}") from None
-    if not 0 <= lo < hi:
-        raise DataError(f"--band: need 0 <= LOW < HIGH, got {text!r}")
-    return lo, hi
-
-
-def register(subparsers: Any) -> None:
-    """Add ``bci train`` to the ``bci`` command."""
-    p = subparsers.add_parser(
-        "train",
-        help="train a decoder on a recording's own markers and store it as a .bcimodel",
-    )
-    p.add_argument("file", help="XDF, FIF, EDF/BDF, GDF, BrainVision, OpenBCI/muselsl CSV")
-    p.add_argument("--events", required=True, help="MARKER=CLASS pairs: T1=left,T2=right")
-    p.add_argument("--pipeline", default="ts-lr")
-    p.add_argument("--tmin", type=float, default=0.5, help="trial start after the marker (s)")
-    p.add_argument("--tmax", type=float, default=2.5, help="trial end after the marker (s)")
-    p.add_argument("--band", default=None, help="LOW-HIGH Hz (default: the pipeline's)")
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--config", default=None, help="settings TOML file (where models live)")
-    p.set_defaults(func=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from bci.config import load_settings
-    from bci.decoders.store import ModelStore
-    from bci.evaluation.cli import parse_events
-
-    model = train_from_recording(
-        args.file,
-        parse_events(args.events),
-        pipeline=args.pipeline,
-        tmin=args.tmin,
-        tmax=args.tmax,
-        band=None if args.band is None else _band(args.band),
-        cv=args.folds,
-        seed=args.seed,
-    )
-    settings = load_settings(args.config)
-    path = ModelStore(Path(settings.data_dir) / "models").save(model)
-    score = "n/a" if model.cv_score is None else f"{model.cv_score:.3f}"
-    print(
-        f"model {model.model_id}: {model.pipeline_name} on {model.n_trials} trials "
-        f"{model.source['trials'] if model.source else ''}, {len(model.ch_names)} ch @ "
-        f"{model.sfreq:g} Hz, band {model.band[0]:g}-{model.band[1]:g} Hz, "
-        f"window {model.window_s:g} s, CV {model.cv_metric} {score}\n"
-        f"stored: {path}"
-    )
-    return 0

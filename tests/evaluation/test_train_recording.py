@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from bci.api import create_app
 from bci.cli import main
 from bci.config import load_settings
-from bci.datasets.recordings import read_recording
 from bci.decoders.store import ModelStore
 from bci.errors import DataError
 from bci.evaluation.train import train_from_recording
 from bci.online.manager import SessionManager
+from bci.recordings import read_recording
 from bci.streams.recorder import Recorder
 
 pytestmark = pytest.mark.realdata

@@ -7,9 +7,9 @@ import pytest
 import pyxdf
 
 from bci.config import load_settings
-from bci.datasets.recordings import read_recording
 from bci.online.manager import SessionManager
 from bci.online.recording import SessionRecording
+from bci.recordings import read_recording
 from bci.streams.lsl import get_pylsl, local_clock, make_eeg_info, make_marker_info
 from tests._helpers import wait_until
 

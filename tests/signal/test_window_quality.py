@@ -96,7 +96,7 @@ def test_bad_input_is_named():
 
 @pytest.mark.realdata
 def test_real_eeg_windows_pass(eegbci_path):
-    from bci.datasets.recordings import read_recording
+    from bci.recordings import read_recording
 
     base = eegbci_path / "MNE-eegbci-data/files/eegmmidb/1.0.0"
     # S001: clean; S005: strong 60 Hz hum (mains 5-17x the 2-40 Hz power), still EEG.
