@@ -111,7 +111,7 @@ class QualityGate(Stage):
         if end > last_end:  # samples not yet in a whole block: judge them now
             m = min(n, max(end - last_end, 8))  # on their own: a bad start is not diluted
             parts.append(channel_flags(data[:, end_rel - m : end_rel], self.sfreq, self.thresholds))
-        return np.max(np.stack(parts), axis=0)
+        return np.asarray(np.max(np.stack(parts), axis=0))
 
     def on_message(self, ctx: StageContext, message: Message) -> Message | None:
         if not isinstance(message, Prediction):
