@@ -92,25 +92,35 @@ class QualityGate(Stage):
         """Per-channel codes of the window whose last sample is stamped ``t``."""
         n = self._window_n()
         avail = int(ctx.raw.n_available)
-        # Usually the window ends in the latest chunk; a step that catches up on many
-        # windows needs the whole buffer.
-        for tail in dict.fromkeys((min(avail, 4 * n), avail)):
-            if tail < n:
+        last_end = self._blocks[-1][0] if self._blocks else 0
+        fresh = int(ctx.raw.n_written) - last_end  # samples after the last whole block
+        # Usually the window ends among the newest samples; a step that catches up on many
+        # windows needs more of the buffer.
+        for k in dict.fromkeys((min(avail, fresh + 64), min(avail, 4 * n), avail)):
+            if k < 1:
                 continue
-            data, ts = ctx.raw.latest(tail)
+            data, ts = ctx.raw.latest(k)
             hits = np.flatnonzero(ts == t)
-            if hits.size and hits[-1] + 1 >= n:
+            if hits.size:
                 break
         else:
             return None
         end_rel = int(hits[-1]) + 1
-        end = int(ctx.raw.n_written) - tail + end_rel  # absolute index after the window
+        end = int(ctx.raw.n_written) - k + end_rel  # absolute index after the window
         lo = end - n
+        if lo < int(ctx.raw.n_written) - avail:
+            return None
         parts = [c for e, c in self._blocks if e > lo and e - self.block_n < end]
-        last_end = self._blocks[-1][0] if self._blocks else lo
-        if end > last_end:  # samples not yet in a whole block: judge them now
-            m = min(n, max(end - last_end, 8))  # on their own: a bad start is not diluted
-            parts.append(channel_flags(data[:, end_rel - m : end_rel], self.sfreq, self.thresholds))
+        if end > last_end:  # samples not yet in a whole block: judge them now, on their own
+            m = min(n, max(end - max(last_end, lo), 8))
+            if end_rel < m:
+                data, _ = ctx.raw.window_ending_at(end, m)
+                end_rel = m
+            seg = data[:, end_rel - m : end_rel]
+            # Too short to resolve mains from EEG: that is the whole blocks' job.
+            parts.append(channel_flags(seg, self.sfreq, self.thresholds, line=False))
+        if not parts:
+            return None
         return np.asarray(np.max(np.stack(parts), axis=0))
 
     def on_message(self, ctx: StageContext, message: Message) -> Message | None:

@@ -251,7 +251,7 @@ _CODE_FLAGS = {v: k for k, v in FLAG_CODES.items()}
 
 
 def channel_flags(
-    x: np.ndarray, sfreq: float, thresholds: GateThresholds | None = None
+    x: np.ndarray, sfreq: float, thresholds: GateThresholds | None = None, line: bool = True
 ) -> np.ndarray:
     """The gate's problem code for each channel of one or many raw segments.
 
@@ -262,6 +262,9 @@ def channel_flags(
         judged independently (vectorised).
     sfreq : float
     thresholds : GateThresholds or None
+    line : bool
+        Check for mains-only signal (a periodogram per channel); False skips it, for
+        segments too short to resolve 50 Hz from the EEG band.
 
     Returns
     -------
@@ -295,11 +298,11 @@ def channel_flags(
     loose = (sd > th.disconnected_uv) | (
         (sd > th.disconnected_floor_uv) & (sd > th.disconnected_ratio * ref)
     )
-    line = _line_ratio(xc, sfreq) > th.line_ratio
+    mains = _line_ratio(xc, sfreq) > th.line_ratio if line else np.zeros(sd.shape, bool)
     codes = np.zeros(sd.shape, dtype=np.int8)
     # Least severe first, so a more severe problem overwrites it.
     for flag, mask in (
-        ("line_noise", line),
+        ("line_noise", mains),
         ("disconnected", loose),
         ("saturated", saturated),
         ("flat", np.minimum(sd, step_sd) < th.flat_uv),
