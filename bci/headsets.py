@@ -151,11 +151,11 @@ def standardize_label(label: str) -> str:
 
 def standardize_labels(labels: list[str] | tuple[str, ...]) -> list[str]:
     """:func:`standardize_label` on each label; a label that would collide keeps its own text."""
-    out = [standardize_label(c) for c in labels]
-    for i, name in enumerate(out):
-        if out.count(name) > 1:
-            out[i] = str(labels[i]).strip() or name
-    return out
+    std = [standardize_label(c) for c in labels]
+    return [
+        (str(raw).strip() or name) if std.count(name) > 1 else name
+        for raw, name in zip(labels, std, strict=True)
+    ]
 
 
 def stream_positions(
