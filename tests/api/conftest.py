@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -75,6 +76,8 @@ class NoiseOutlet:
             time.sleep(0.002)
 
     def close(self) -> None:
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._thread.join(2)
         del self.outlet
@@ -85,6 +88,20 @@ def noise_outlet(stream_name: str) -> Iterator[NoiseOutlet]:
     o = NoiseOutlet(stream_name)
     yield o
     o.close()
+
+
+@pytest.fixture
+def make_outlet() -> Iterator[Callable[..., NoiseOutlet]]:
+    """``make_outlet(name, fmt=..., units=..., scale=..., source_id=...)``: closed at the end."""
+    made: list[NoiseOutlet] = []
+
+    def make(name: str, **kwargs: Any) -> NoiseOutlet:
+        made.append(NoiseOutlet(name, **kwargs))
+        return made[-1]
+
+    yield make
+    for o in made:
+        o.close()
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _helpers import wait_until
-from conftest import CH, NoiseOutlet
+
+CH = ["FC3", "FC4", "C3", "Cz", "C4", "CP3", "CP4", "Pz"]  # the outlets of tests/api/conftest.py
 
 pytestmark = pytest.mark.network
 
@@ -15,9 +16,9 @@ pytestmark = pytest.mark.network
     [("int16", "microvolts", 1.0), ("double64", "V", 1e-6), ("int32", "nV", 1e3)],
 )
 def test_session_on_a_non_float32_stream_decodes_in_microvolts(
-    client, manager, stream_name, fitted_model, fmt, units, scale
+    client, manager, stream_name, fitted_model, make_outlet, fmt, units, scale
 ):
-    outlet = NoiseOutlet(stream_name, fmt=fmt, units=units, scale=scale)
+    outlet = make_outlet(stream_name, fmt=fmt, units=units, scale=scale)
     try:
         streams = {s["name"]: s for s in client.get("/streams", params={"timeout": 1}).json()}
         listed = streams[stream_name]
@@ -42,9 +43,11 @@ def test_session_on_a_non_float32_stream_decodes_in_microvolts(
         outlet.close()
 
 
-def test_lost_stream_sets_error_and_calibration_is_409_with_the_cause(client, stream_name):
+def test_lost_stream_sets_error_and_calibration_is_409_with_the_cause(
+    client, stream_name, make_outlet
+):
     # No source_id: liblsl cannot recover the stream, so losing the outlet is final.
-    outlet = NoiseOutlet(stream_name, source_id="")
+    outlet = make_outlet(stream_name, source_id="")
     r = client.post("/sessions", json={"name": stream_name, "timeout": 10})
     assert r.status_code == 201, r.text
     sid = r.json()["id"]
@@ -63,7 +66,7 @@ def test_lost_stream_sets_error_and_calibration_is_409_with_the_cause(client, st
 
 
 def test_dead_headset_gets_withheld_not_decisions_on_the_websocket(
-    live_server, stream_name, fitted_model
+    live_server, stream_name, fitted_model, make_outlet
 ):
     """An outlet at an amplifier's noise floor (0.01 µV): no confident class, ever."""
     import asyncio
@@ -72,7 +75,7 @@ def test_dead_headset_gets_withheld_not_decisions_on_the_websocket(
     import httpx2 as httpx
     import websockets
 
-    outlet = NoiseOutlet(stream_name, scale=0.001)
+    outlet = make_outlet(stream_name, scale=0.001)
     try:
         r = httpx.post(
             f"{live_server.http}/sessions",
@@ -103,12 +106,14 @@ def test_dead_headset_gets_withheld_not_decisions_on_the_websocket(
         outlet.close()
 
 
-def test_decisions_on_lsl_for_lsl_native_consumers(client, manager, stream_name, fitted_model):
+def test_decisions_on_lsl_for_lsl_native_consumers(
+    client, manager, stream_name, fitted_model, make_outlet
+):
     """Opt-in outlets: class probabilities (float32, one channel per class) and the label."""
     from bci.streams.lsl import get_pylsl, resolve_stream
 
     pylsl = get_pylsl()
-    outlet = NoiseOutlet(stream_name)
+    outlet = make_outlet(stream_name)
     try:
         body = {"name": stream_name, "model_id": fitted_model.model_id, "lsl_outlet": True}
         body["timeout"] = 10
