@@ -313,7 +313,9 @@ def write_asyncapi(path: str | Path, version: str | None = None) -> Path:
     ``version`` defaults to ``bci.__version__``.
     """
     if version is None:
-        from bci import __version__ as version
+        from bci import __version__
+
+        version = __version__
     out = Path(path)
     out.write_text(asyncapi_json(version), encoding="utf-8")
     return out
