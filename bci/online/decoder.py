@@ -155,7 +155,9 @@ class Decoder(Stage):
         out: list[Message] = []
         for t, p in zip(times, proba, strict=True):
             self.n_windows += 1
-            pred = Prediction(
+            # Built from typed values of our own: skip validation on the hot path (the live
+            # schema test validates what reaches the wire).
+            pred = Prediction.model_construct(
                 session_id=ctx.id,
                 index=self.n_windows,
                 t=t,

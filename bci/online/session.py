@@ -155,7 +155,8 @@ class DecodingSession:
         )
         self._stages: list[Stage] = []
         c = self.config
-        self.add_stage(Decoder(self.sfreq, desc.n_channels, cap, c.window_s, c.step_s, c.band))
+        self._decoder = Decoder(self.sfreq, desc.n_channels, cap, c.window_s, c.step_s, c.band)
+        self.add_stage(self._decoder)
         self.add_stage(SignalMonitor())
         if model is not None:
             self.set_model(model)
@@ -175,6 +176,8 @@ class DecodingSession:
     # ----------------------------------------------------------------- stages
     def add_stage(self, stage: Stage) -> Stage:
         """Insert ``stage`` by its ``order`` (after the stages of the same order)."""
+        if isinstance(stage, Decoder):  # a replacement decoder (batched, adaptive...)
+            self._decoder = stage
         i = next((k for k, s in enumerate(self._stages) if s.order > stage.order), None)
         self._stages.insert(len(self._stages) if i is None else i, stage)
         return stage
@@ -205,9 +208,8 @@ class DecodingSession:
 
     @property
     def decoder(self) -> Decoder:
-        dec = self.stage(Decoder)
-        assert dec is not None  # added at construction, never removed
-        return dec
+        """The decoder stage (every session has one, added at construction)."""
+        return self._decoder
 
     @property
     def model(self) -> Model | None:
