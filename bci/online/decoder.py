@@ -155,13 +155,11 @@ class Decoder(Stage):
         out: list[Message] = []
         for t, p in zip(times, proba, strict=True):
             self.n_windows += 1
-            # Built from typed values of our own: skip validation on the hot path (the live
-            # schema test validates what reaches the wire).
-            pred = Prediction.model_construct(
+            pred = Prediction(
                 session_id=ctx.id,
                 index=self.n_windows,
                 t=t,
-                probabilities={c: float(v) for c, v in zip(model.classes, p, strict=True)},
+                probabilities=dict(zip(model.classes, p.tolist(), strict=True)),
                 label=model.classes[int(np.argmax(p))],
                 model_id=model.model_id,
                 latency_ms=max(0.0, (done - t) * 1e3),
