@@ -307,7 +307,11 @@ class DecodingSession:
 
     # ----------------------------------------------------------------- model
     def set_model(self, model: Model) -> None:
-        """Activate ``model``; refuses one whose channels or rate differ from the stream."""
+        """Activate ``model``; refuses one whose channels or rate differ from the stream.
+
+        Call it from the thread that steps the session (other threads:
+        ``SessionManager.activate_model``).
+        """
         self.publish(self.decoder.set_model(self.ctx, model))
 
     def require_model(self) -> Model:
@@ -320,7 +324,11 @@ class DecodingSession:
 
     # ----------------------------------------------------------------- markers
     def add_marker(self, value: str, t: float | None = None, source: str = "api") -> Marker:
-        """Record an event on the LSL clock (stamped now if ``t`` is None)."""
+        """Record an event on the LSL clock (stamped now if ``t`` is None).
+
+        Call it from the thread that steps the session; other threads submit it as a
+        command (``SessionManager.add_event``).
+        """
         return self._stamp(value, t, source)
 
     def _stamp(self, value: str, t: float | None, source: str) -> Marker:
