@@ -164,7 +164,7 @@ class Decoder(Stage):
                 session_id=ctx.id,
                 index=self.n_windows,
                 t=t,
-                probabilities={c: float(v) for c, v in zip(model.classes, p, strict=True)},
+                probabilities=dict(zip(model.classes, p.tolist(), strict=True)),
                 label=model.classes[int(np.argmax(p))],
                 model_id=model.model_id,
                 # As measured: negative when the source stamps samples ahead of our clock.
