@@ -85,7 +85,7 @@ class QualityGate(Stage):
             for i in range(nb):
                 self._blocks.append((start + (i + 1) * b, codes[i]))
         self._tail = x[:, nb * b :]
-        self._n_seen += chunk.n_samples
+        self._n_seen += int(chunk.timestamps.shape[0])
         return []
 
     def _window_codes(self, ctx: StageContext, t: float) -> np.ndarray | None:

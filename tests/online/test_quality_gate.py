@@ -134,3 +134,19 @@ def test_gate_sits_right_after_the_decoder(eeg, model):
     orders = [(type(st).__name__, st.order) for st in s.stages]
     assert orders[:2] == [("Decoder", 10), ("QualityGate", 20)]
     assert isinstance(s.stage(QualityGate), QualityGate)
+
+
+def test_withheld_messages_match_the_asyncapi_document(model, rng):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    doc = json.loads((Path(__file__).parents[2] / "docs" / "asyncapi.json").read_text())
+    schema = {"$ref": "#/components/schemas/withheld", "components": doc["components"]}
+    validator = jsonschema.Draft202012Validator(schema)
+    _, _, held = _run(rng.standard_normal((len(CH), 1000)) * 0.01, model)
+    assert held
+    for m in held:
+        errors = [e.message for e in validator.iter_errors(json.loads(m.to_json()))]
+        assert not errors, errors[:3]
