@@ -29,6 +29,9 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,45 +52,48 @@ SFREQ = 250.0
 
 # ------------------------------------------------------------------ publisher processes
 def publisher(
-    names: list[str], seed: int, push_s: float, out: str, ready: Any, go: Any, start: Any
+    names: list[str],
+    part: tuple[int, int],
+    push_s: float,
+    groups: int,
+    out: str,
+    sync: tuple[Any, Any, Any],
 ) -> None:
     """Own ``len(names)`` outlets; after ``go``, push every outlet's chunks when due."""
+    ready, go, start = sync
+    i_part, n_parts = part
     from bci.headsets import get_headset
     from bci.streams.lsl import get_pylsl, local_clock, make_eeg_info
 
     h = get_headset("openbci-cyton")
     pylsl = get_pylsl()
     outlets = [pylsl.StreamOutlet(make_eeg_info(n, h.ch_names, SFREQ, n)) for n in names]
-    data = synthetic_eeg(8.0, seed)
+    data = synthetic_eeg(8.0, 100 + i_part)
     n_chunks = int(push_s * SFREQ) // CHUNK
     k = len(outlets)
     push_clock = np.full((k, n_chunks), np.nan)
     ready.release()
     go.wait()
-    t_start = start.value
     period = CHUNK / SFREQ
-    # Independent headsets: spread the outlets' chunk boundaries over one chunk period.
-    t0 = t_start + np.arange(k) * (period / max(k, 1))
-    due = t0 + (CHUNK - 1) / SFREQ  # LSL time of the last sample of chunk 0
-    nxt = np.zeros(k, dtype=int)
+    # Independent headsets: the outlets' chunk boundaries are spread over one chunk period in
+    # `groups` phases (publisher `part` of `n_parts` takes its own slice of each phase).
+    n_groups = min(k, groups)
+    group = np.arange(k) % n_groups
+    phase = (group + i_part / n_parts) * period / n_groups
+    t0 = start.value + phase
+    members = [np.flatnonzero(group == g) for g in range(n_groups)]
     offset = (np.arange(k) * 997) % (data.shape[0] - CHUNK)
-    order = np.argsort(due, kind="stable")
-    while True:
-        i = int(order[0])
-        if nxt[i] >= n_chunks:
-            break
-        wait = due[i] - local_clock()
-        if wait > 0:
-            time.sleep(wait)
-        c = nxt[i]
-        a = (offset[i] + c * CHUNK) % (data.shape[0] - CHUNK)
-        outlets[i].push_chunk(data[a : a + CHUNK], due[i])
-        push_clock[i, c] = local_clock()
-        nxt[i] += 1
-        due[i] += period
-        # Chunks come due in the same round-robin order every period.
-        order = np.roll(order, -1)
-    np.savez(out, t0=t0, push_clock=push_clock, pushed=nxt * CHUNK)
+    for c in range(n_chunks):
+        for g in range(n_groups):
+            due = start.value + phase[members[g][0]] + (c * CHUNK + CHUNK - 1) / SFREQ
+            wait = due - local_clock()
+            if wait > 0:
+                time.sleep(wait)
+            for i in members[g]:
+                a = (offset[i] + c * CHUNK) % (data.shape[0] - CHUNK)
+                outlets[i].push_chunk(data[a : a + CHUNK], due)
+                push_clock[i, c] = local_clock()
+    np.savez(out, t0=t0, push_clock=push_clock, pushed=np.full(k, n_chunks * CHUNK))
     time.sleep(1.0)  # let the last chunks leave before the outlets are destroyed
 
 
@@ -165,6 +171,18 @@ class CPU:
         return {k: round(100 * (b[k] - a[k]) / wall, 1) for k in a if k != "wall"}
 
 
+def _profile(pid: int, args: argparse.Namespace, name: str) -> subprocess.Popen[bytes] | None:
+    """py-spy (if ``--profile DIR``) samples the service over the measured seconds."""
+    if not args.profile:
+        return None
+    out = Path(args.profile)
+    out.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    cmd = [spy, "record", "-p", str(pid), "-r", "100"]
+    cmd += ["-f", "raw", "-o", str(out / f"{name}.txt"), "--nonblocking"]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def run_point(n: int, m: int, args: argparse.Namespace, model: bytes) -> dict[str, Any]:
     """One (N sessions, M clients) measurement on a fresh service."""
     from bci.streams.lsl import local_clock
@@ -179,12 +197,12 @@ def run_point(n: int, m: int, args: argparse.Namespace, model: bytes) -> dict[st
     with Service(env) as svc:
         model_id = svc.upload_model(model)
         n_pub = max(1, min(args.publishers, n))
-        ready, go, start = ctx.Semaphore(0), ctx.Event(), ctx.Value("d", 0.0)
+        sync = ready, go, start = ctx.Semaphore(0), ctx.Event(), ctx.Value("d", 0.0)
         parts = [names[i::n_pub] for i in range(n_pub)]
         pubs = [
             ctx.Process(
                 target=publisher,
-                args=(p, 100 + i, push_s, str(tmp / f"pub{i}.npz"), ready, go, start),
+                args=(p, (i, n_pub), push_s, args.groups, str(tmp / f"pub{i}.npz"), sync),
                 daemon=True,
             )
             for i, p in enumerate(parts)
@@ -229,8 +247,12 @@ def run_point(n: int, m: int, args: argparse.Namespace, model: bytes) -> dict[st
         meas1 = meas0 + args.measure
         time.sleep(max(0.0, meas0 - local_clock()))
         c0 = cpu.mark()
+        spy = _profile(svc.pid, args, f"N{n}-M{m}")
         time.sleep(max(0.0, meas1 - local_clock()))
         c1 = cpu.mark()
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
         for p in pubs:
             p.join(push_s + 30)
         time.sleep(1.0)  # the service drains what is in flight
@@ -339,9 +361,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--measure", type=float, default=None, help="seconds measured per point")
     ap.add_argument("--quick", action="store_true", help="2 s per point, no growth of N")
     ap.add_argument("--publishers", type=int, default=2, help="publisher processes")
+    ap.add_argument("--groups", type=int, default=8, help="push phases per chunk period")
     ap.add_argument("--client-procs", type=int, default=1, help="WebSocket client processes")
     ap.add_argument("--record", action="store_true", help="sessions record XDF (BCI_RECORD)")
     ap.add_argument("--json", default=None, help="write the results here")
+    ap.add_argument("--profile", default=None, help="py-spy the service into this folder")
     args = ap.parse_args(argv)
     if args.measure is None:
         args.measure = 2.0 if args.quick else 10.0

@@ -309,7 +309,7 @@ class SignalMonitor:
         message : dict or None
             The message published, or None.
         """
-        if now < self._next_due:
+        if now < self._next_due or not self.session.wants_signal():
             return None
         fresh = now >= self._next_quality
         msg = signal_message(self.session, now, self._cursor, with_quality=fresh, **self.kwargs)

@@ -163,6 +163,17 @@ class DecodingSession:
 
         return _unsubscribe
 
+    def wants_signal(self) -> bool:
+        """Whether any subscriber takes ``signal`` frames.
+
+        A subscriber says no with a ``wants_signal`` attribute that is false (the WebSocket
+        fan-out does, unless a client asked for ``?signal=1``); the signal monitor then skips
+        its work (band power and quality every 0.1 s per session).
+        """
+        with self._lock:
+            subs = list(self._subscribers)
+        return any(getattr(cb, "wants_signal", True) for cb in subs)
+
     def publish(self, message: Message) -> None:
         with self._lock:
             subs = list(self._subscribers)
