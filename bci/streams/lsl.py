@@ -277,6 +277,10 @@ class Inlet:
 
     def pull(self) -> Chunk:
         """Return what has arrived since the last call (possibly nothing); never blocks."""
+        # An engine polls every inlet every few ms and most polls find nothing: asking liblsl
+        # first costs ~1.3 µs against ~6 µs for an empty pull_chunk (measured here).
+        if self._inlet.samples_available() == 0:
+            return Chunk(np.empty((0, self.n_channels), np.float32), np.empty(0))
         try:
             _, ts = self._inlet.pull_chunk(
                 timeout=0.0, max_samples=self._buf.shape[0], dest_obj=self._buf
