@@ -79,14 +79,23 @@ class Service:
     ----------
     env : dict
         Extra ``BCI_*`` settings for the service (e.g. ``{"BCI_RECORD": "false"}``).
+    data_dir : path or None
+        ``BCI_DATA_DIR`` (kept); a temporary folder (removed on close) when None.
+    token : str or None
+        The bearer token; ``BCI_TOKEN`` or a fresh one when None.
     """
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        data_dir: Path | None = None,
+        token: str | None = None,
+    ) -> None:
         self.port = free_port()
-        self.token = os.environ.get("BCI_TOKEN") or secrets.token_urlsafe(24)
-        self._tmp = tempfile.TemporaryDirectory(prefix="bci-bench-")
-        self.data_dir = Path(self._tmp.name)
-        self.log_path = self.data_dir / "service.log"
+        self.token = token or os.environ.get("BCI_TOKEN") or secrets.token_urlsafe(24)
+        self._tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="bci-bench-")
+        self.data_dir = Path(data_dir or self._tmp.name)  # type: ignore[union-attr]
+        self.log_path = self.data_dir / f"service-{self.port}.log"
         full_env = {
             **os.environ,
             "LSLAPICFG": os.environ["LSLAPICFG"],
@@ -161,7 +170,8 @@ class Service:
                 self.proc.wait(5)
         self.http.close()
         self._log.close()
-        self._tmp.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()
 
     def __enter__(self) -> Service:
         return self
