@@ -160,6 +160,8 @@ class CPU:
             k: sum(sum(p.cpu_times()[:2]) for p in ps if p.is_running())
             for k, ps in self.procs.items()
         }
+        for t in self.procs["service"][0].threads():  # one engine thread: is it saturated?
+            out[f"thread {t.id}"] = t.user_time + t.system_time
         t = psutil.cpu_times()
         out["machine"] = t.user + t.system + t.nice + t.irq + t.softirq
         out["wall"] = time.monotonic()
@@ -168,7 +170,11 @@ class CPU:
     @staticmethod
     def percent(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
         wall = b["wall"] - a["wall"]
-        return {k: round(100 * (b[k] - a[k]) / wall, 1) for k in a if k != "wall"}
+        pct = {k: round(100 * (b[k] - a[k]) / wall, 1) for k in a if k != "wall" and k in b}
+        threads = [v for k, v in pct.items() if k.startswith("thread ")]
+        out = {k: v for k, v in pct.items() if not k.startswith("thread ")}
+        out["service_busiest_thread"] = max(threads, default=0.0)
+        return out
 
 
 def _profile(pid: int, args: argparse.Namespace, name: str) -> subprocess.Popen[bytes] | None:
@@ -342,6 +348,7 @@ def _row(r: dict[str, Any]) -> str:
         f"{r['n_sessions']:>5} {r['n_clients']:>6} {r['decisions_per_s']:>9.0f} "
         f"{r['messages_per_s']:>8.0f} {lat['p50']:>7.1f} {lat['p99']:>7.1f} "
         f"{r['samples_lost']:>6} {r['ws_messages_dropped']:>7} {cpu['service']:>6.0f} "
+        f"{cpu['service_busiest_thread']:>5.0f} "
         f"{cpu['publishers']:>5.0f} {cpu['clients']:>5.0f} {cpu['machine']:>6.0f} "
         f"{r['publisher_lateness_ms']['p99']:>6.1f}  {'yes' if r['holds'] else 'NO'}"
     )
@@ -349,7 +356,8 @@ def _row(r: dict[str, Any]) -> str:
 
 HEADER = (
     f"{'N':>5} {'M':>6} {'dec/s':>9} {'msg/s':>8} {'p50ms':>7} {'p99ms':>7} {'lost':>6} "
-    f"{'wsdrop':>7} {'svc%':>6} {'pub%':>5} {'cli%':>5} {'all%':>6} {'late99':>6}  holds"
+    f"{'wsdrop':>7} {'svc%':>6} {'thr%':>5} {'pub%':>5} {'cli%':>5} {'all%':>6} "
+    f"{'late99':>6}  holds"
 )
 
 
