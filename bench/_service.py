@@ -83,6 +83,9 @@ class Service:
         ``BCI_DATA_DIR`` (kept); a temporary folder (removed on close) when None.
     token : str or None
         The bearer token; ``BCI_TOKEN`` or a fresh one when None.
+    code : path or None
+        The source tree the service runs from (another checkout, to compare two versions
+        in one run); this one when None. The LSL configuration is always this one's.
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class Service:
         env: dict[str, str] | None = None,
         data_dir: Path | None = None,
         token: str | None = None,
+        code: Path | None = None,
     ) -> None:
         self.port = free_port()
         self.token = token or os.environ.get("BCI_TOKEN") or secrets.token_urlsafe(24)
@@ -103,7 +107,7 @@ class Service:
             "BCI_TOKEN": self.token,
             "BCI_LOG_LEVEL": "WARNING",
             "PYTHONPATH": os.pathsep.join(
-                p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+                p for p in (str(code or ROOT), os.environ.get("PYTHONPATH", "")) if p
             ),
             **(env or {}),
         }

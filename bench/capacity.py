@@ -189,8 +189,10 @@ def _profile(pid: int, args: argparse.Namespace, name: str) -> subprocess.Popen[
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def run_point(n: int, m: int, args: argparse.Namespace, model: bytes) -> dict[str, Any]:
-    """One (N sessions, M clients) measurement on a fresh service."""
+def run_point(
+    n: int, m: int, args: argparse.Namespace, model: bytes, code: Path | None = None
+) -> dict[str, Any]:
+    """One (N sessions, M clients) measurement on a fresh service (run from ``code``)."""
     from bci.streams.lsl import local_clock
 
     ctx = mp.get_context("spawn")
@@ -200,7 +202,7 @@ def run_point(n: int, m: int, args: argparse.Namespace, model: bytes) -> dict[st
     push_s = warm + args.measure + 0.5
     tmp = Path(tempfile.mkdtemp(prefix="bci-capacity-"))
     env = {"BCI_RECORD": "true" if args.record else "false"}
-    with Service(env) as svc:
+    with Service(env, code=code) as svc:
         model_id = svc.upload_model(model)
         n_pub = max(1, min(args.publishers, n))
         sync = ready, go, start = ctx.Semaphore(0), ctx.Event(), ctx.Value("d", 0.0)
@@ -266,7 +268,9 @@ def run_point(n: int, m: int, args: argparse.Namespace, model: bytes) -> dict[st
         cstop.set()
         for c in clients:
             c.join(60)
-    return _analyse(n, m, names, sids, status, tmp, meas0, meas1, push_s, create_s, c0, c1)
+    res = _analyse(n, m, names, sids, status, tmp, meas0, meas1, push_s, create_s, c0, c1)
+    res["code"] = str(code) if code else "."
+    return res
 
 
 def _analyse(
@@ -374,6 +378,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--record", action="store_true", help="sessions record XDF (BCI_RECORD)")
     ap.add_argument("--json", default=None, help="write the results here")
     ap.add_argument("--profile", default=None, help="py-spy the service into this folder")
+    ap.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        help="another checkout (e.g. the main branch): each point runs on it, then on this "
+        "tree, so before/after come from one run",
+    )
     args = ap.parse_args(argv)
     if args.measure is None:
         args.measure = 2.0 if args.quick else 10.0
@@ -384,15 +395,20 @@ def main(argv: list[str] | None = None) -> int:
             ns.append(ns[-1] + 100)  # tried only while the previous N held
     print(f"{psutil.cpu_count()} CPUs; {args.measure:g} s measured per point\n{HEADER}")
     results: list[dict[str, Any]] = []
+    compared: list[dict[str, Any]] = []
     for k, n in enumerate(ns):
         if k >= len(args.n) and not any(
             r["holds"] for r in results if r["n_sessions"] == ns[k - 1]
         ):
             break
         for m in sorted(args.m):
+            if args.compare is not None:
+                before = run_point(n, m, args, model, code=args.compare.resolve())
+                compared.append(before)
+                print(f"{_row(before)}  ({args.compare})", flush=True)
             r = run_point(n, m, args, model)
             results.append(r)
-            print(_row(r), flush=True)
+            print(_row(r) + ("  (this tree)" if args.compare else ""), flush=True)
             if not r["holds"]:
                 break  # more clients on the same sessions will not hold either
     ok = [r for r in results if r["holds"]]
@@ -410,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     if args.json:
         summary = {"largest_n": best_n, "largest_m": best_m, "points": results}
+        if compared:
+            summary["compared_with"] = {"code": str(args.compare), "points": compared}
         Path(args.json).write_text(json.dumps(summary, indent=2))
     return 0
 
