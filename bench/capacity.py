@@ -103,7 +103,8 @@ async def _client_loop(urls: list[tuple[int, str]], out: str, ready: Any, stop: 
 
     from bci.streams.lsl import local_clock
 
-    recs: list[tuple[int, int, int, float, float]] = []  # client, session, index, t, recv
+    # client, session, index, t, recv, the service's own latency (sample time -> decision)
+    recs: list[tuple[int, int, int, float, float, float]] = []
     sem = asyncio.Semaphore(50)
     connected = 0
 
@@ -119,7 +120,7 @@ async def _client_loop(urls: list[tuple[int, str]], out: str, ready: Any, stop: 
                 recv = local_clock()
                 msg = json.loads(text)
                 if msg["type"] == "prediction":
-                    recs.append((cid, sid, msg["index"], msg["t"], recv))
+                    recs.append((cid, sid, msg["index"], msg["t"], recv, msg["latency_ms"]))
         finally:
             await ws.close()
 
@@ -134,7 +135,7 @@ async def _client_loop(urls: list[tuple[int, str]], out: str, ready: Any, stop: 
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    arr = np.array(recs, dtype=float).reshape(-1, 5)
+    arr = np.array(recs, dtype=float).reshape(-1, 6)
     errors = [repr(t.exception()) for t in tasks if not t.cancelled() and t.exception()]
     np.savez(out, recs=arr, n_errors=len(errors), errors=np.array(errors[:5], dtype=str))
 
@@ -306,7 +307,7 @@ def _analyse(
     windows = sum(by_sid[sid]["counts"]["windows"] for sid in sids)
     errors = sorted({by_sid[sid]["error"] for sid in sids if by_sid[sid]["error"]})
     stream_of = {sid: i for i, sid in enumerate(sids)}
-    lat, missing, n_msgs, client_errors = [], 0, 0, 0
+    lat, decide, missing, n_msgs, client_errors = [], [], 0, 0, 0
     for f in sorted(tmp.glob("cli*.npz")):
         z = np.load(f)
         client_errors += int(z["n_errors"])
@@ -322,6 +323,7 @@ def _analyse(
             sample = np.rint((r[:, 3] - t0[i]) * SFREQ).astype(int)
             pushed_at = push_clock[i][sample // CHUNK]
             lat.append((r[:, 4] - pushed_at) * 1e3)
+            decide.append(r[:, 5])
     latency = stats(np.concatenate(lat) if lat else [])
     lost = int(np.maximum(pushed - received, 0).sum())
     res = {
@@ -330,6 +332,7 @@ def _analyse(
         "decisions_per_s": round(windows / (push_s - 2.0), 1),
         "messages_per_s": round(n_msgs / (meas1 - meas0), 1),
         "latency_ms": latency,
+        "service_decision_latency_ms": stats(np.concatenate(decide) if decide else []),
         "samples_pushed": int(pushed.sum()),
         "samples_lost": lost,
         "extra_samples": int(np.maximum(received - pushed, 0).sum()),
@@ -339,6 +342,7 @@ def _analyse(
         "cpu_percent": CPU.percent(c0, c1),
         "publisher_lateness_ms": stats(np.concatenate(lateness)),
         "session_create_s": round(create_s, 2),
+        "load_average_1min": os.getloadavg()[0],
     }
     res["holds"] = bool(
         latency["n"] > 0 and latency["p99"] <= P99_LIMIT_MS and lost == 0 and not errors
@@ -351,17 +355,20 @@ def _row(r: dict[str, Any]) -> str:
     return (
         f"{r['n_sessions']:>5} {r['n_clients']:>6} {r['decisions_per_s']:>9.0f} "
         f"{r['messages_per_s']:>8.0f} {lat['p50']:>7.1f} {lat['p99']:>7.1f} "
-        f"{r['samples_lost']:>6} {r['ws_messages_dropped']:>7} {cpu['service']:>6.0f} "
+        f"{r['service_decision_latency_ms']['p99']:>6.1f} {r['samples_lost']:>6} "
+        f"{r['ws_messages_dropped']:>7} {cpu['service']:>6.0f} "
         f"{cpu['service_busiest_thread']:>5.0f} "
         f"{cpu['publishers']:>5.0f} {cpu['clients']:>5.0f} {cpu['machine']:>6.0f} "
-        f"{r['publisher_lateness_ms']['p99']:>6.1f}  {'yes' if r['holds'] else 'NO'}"
+        f"{r['publisher_lateness_ms']['p99']:>6.1f} {r['load_average_1min']:>5.1f}  "
+        f"{'yes' if r['holds'] else 'NO'}"
     )
 
 
 HEADER = (
-    f"{'N':>5} {'M':>6} {'dec/s':>9} {'msg/s':>8} {'p50ms':>7} {'p99ms':>7} {'lost':>6} "
+    f"{'N':>5} {'M':>6} {'dec/s':>9} {'msg/s':>8} {'p50ms':>7} {'p99ms':>7} {'dec99':>6} "
+    f"{'lost':>6} "
     f"{'wsdrop':>7} {'svc%':>6} {'thr%':>5} {'pub%':>5} {'cli%':>5} {'all%':>6} "
-    f"{'late99':>6}  holds"
+    f"{'late99':>6} {'load':>5}  holds"
 )
 
 

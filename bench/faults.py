@@ -261,12 +261,15 @@ def kill9(svc: Service, sid: str, name: str, model_id: str, pub: Publisher) -> d
     kept = len(eeg["time_stamps"])
     again = Service(data_dir=svc.data_dir, token=svc.token)
     try:
+        t_up = pub.clock()
         new = again.create_session(name, model_id, record=True)
+        t_bound = pub.clock()
         client = Client(again.ws_url(str(new["id"])))
         client.start()
         first = wait_first(client, t_kill)
     finally:
         again.close()
+    steps = f"service up {t_up - t_kill:.2f} s, session bound +{t_bound - t_up:.2f} s"
     return {
         "fault": "kill -9 mid-recording",
         "first_prediction_s": None if first is None else round(first - t_kill, 3),
@@ -274,7 +277,7 @@ def kill9(svc: Service, sid: str, name: str, model_id: str, pub: Publisher) -> d
         "samples_kept": kept,
         "predictions_during_fault": 0,
         "state": "restarted",
-        "warnings": [f"XDF loads with pyxdf: {kept} of {n_seen} samples the service had"],
+        "warnings": [f"XDF loads with pyxdf: {kept} of {n_seen} samples the service had", steps],
     }
 
 
