@@ -191,7 +191,12 @@ def _profile(pid: int, args: argparse.Namespace, name: str) -> subprocess.Popen[
 
 
 def run_point(
-    n: int, m: int, args: argparse.Namespace, model: bytes, code: Path | None = None
+    n: int,
+    m: int,
+    args: argparse.Namespace,
+    model: bytes,
+    code: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One (N sessions, M clients) measurement on a fresh service (run from ``code``)."""
     from bci.streams.lsl import local_clock
@@ -202,7 +207,7 @@ def run_point(
     warm = 2.0 + 1.0  # the first window fills, then a second of settling
     push_s = warm + args.measure + 0.5
     tmp = Path(tempfile.mkdtemp(prefix="bci-capacity-"))
-    env = {"BCI_RECORD": "true" if args.record else "false"}
+    env = {"BCI_RECORD": "true" if args.record else "false", **(extra_env or {})}
     with Service(env, code=code) as svc:
         model_id = svc.upload_model(model)
         n_pub = max(1, min(args.publishers, n))
@@ -271,6 +276,7 @@ def run_point(
             c.join(60)
     res = _analyse(n, m, names, sids, status, tmp, meas0, meas1, push_s, create_s, c0, c1)
     res["code"] = str(code) if code else "."
+    res["env"] = extra_env or {}
     return res
 
 
@@ -392,6 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         help="another checkout (e.g. the main branch): each point runs on it, then on this "
         "tree, so before/after come from one run",
     )
+    ap.add_argument(
+        "--compare-env",
+        default=None,
+        metavar="KEY=VALUE",
+        help="each point runs first with this service setting (e.g. BCI_ENGINE_BATCH=false)",
+    )
     args = ap.parse_args(argv)
     if args.measure is None:
         args.measure = 2.0 if args.quick else 10.0
@@ -409,13 +421,16 @@ def main(argv: list[str] | None = None) -> int:
         ):
             break
         for m in sorted(args.m):
-            if args.compare is not None:
-                before = run_point(n, m, args, model, code=args.compare.resolve())
+            if args.compare is not None or args.compare_env:
+                code = args.compare.resolve() if args.compare else None
+                key, _, value = (args.compare_env or "").partition("=")
+                before = run_point(n, m, args, model, code, {key: value} if key else None)
                 compared.append(before)
-                print(f"{_row(before)}  ({args.compare})", flush=True)
+                print(f"{_row(before)}  ({args.compare or args.compare_env})", flush=True)
             r = run_point(n, m, args, model)
             results.append(r)
-            print(_row(r) + ("  (this tree)" if args.compare else ""), flush=True)
+            label = "  (this tree)" if args.compare or args.compare_env else ""
+            print(_row(r) + label, flush=True)
             if not r["holds"]:
                 break  # more clients on the same sessions will not hold either
     ok = [r for r in results if r["holds"]]
@@ -434,7 +449,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         summary = {"largest_n": best_n, "largest_m": best_m, "points": results}
         if compared:
-            summary["compared_with"] = {"code": str(args.compare), "points": compared}
+            summary["compared_with"] = {
+                "code": str(args.compare),
+                "env": args.compare_env,
+                "points": compared,
+            }
         Path(args.json).write_text(json.dumps(summary, indent=2))
     return 0
 

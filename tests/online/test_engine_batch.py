@@ -1,37 +1,20 @@
 """Batched decoding across sessions: one decoder call per model per engine round."""
 
+import dataclasses
+
 import numpy as np
 import pytest
-from pyriemann.estimation import Covariances
-from pyriemann.tangentspace import TangentSpace
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from test_session import CH, SFREQ
+from test_session import _model as _session_model
 
-from bci.decoders.model import Model
 from bci.online.engine import Engine
 from bci.online.session import DecodingSession, SessionConfig
 from bci.online.sources import ArraySource
 
-SFREQ = 100.0
-CH = ["C3", "Cz", "C4", "Pz"]
-
 
 def _model(seed, model_id):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((20, len(CH), 100))
-    X[10:, 0] *= 2.0
-    y = np.array(["left"] * 10 + ["right"] * 10)
-    pipe = make_pipeline(Covariances("oas"), TangentSpace(), LogisticRegression()).fit(X, y)
-    return Model(
-        pipeline=pipe,
-        pipeline_name="ts-lr",
-        classes=list(pipe.classes_),
-        ch_names=CH,
-        sfreq=SFREQ,
-        band=(8.0, 30.0),
-        window_s=1.0,
-        model_id=model_id,
-    )
+    # the session tests' ts-lr model (1 s windows at 100 Hz), under a chosen id
+    return dataclasses.replace(_session_model(np.random.default_rng(seed)), model_id=model_id)
 
 
 class Counting:
