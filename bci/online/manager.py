@@ -74,7 +74,7 @@ class SessionManager:
         command_timeout: float = 10.0,
     ) -> None:
         self.settings = settings
-        self.engine = engine or Engine()
+        self.engine = engine or Engine(batch=settings.engine_batch)
         if clock is None:
             from bci.streams.lsl import local_clock
 

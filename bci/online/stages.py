@@ -113,6 +113,8 @@ class StageContext:
         Cleaned raw samples (n_channels columns), written by the session before the stages.
     clock : callable
         The LSL clock (injectable).
+    wants_signal : callable
+        Whether any subscriber takes ``signal`` frames (set by the session).
     """
 
     def __init__(
@@ -134,6 +136,7 @@ class StageContext:
         self._warn = warn
         self._add_marker = add_marker
         self._set_model = set_model
+        self.wants_signal: Callable[[], bool] = lambda: True
 
     def warn(self, text: str) -> None:
         """Add a session warning (shown in the status, logged once)."""
