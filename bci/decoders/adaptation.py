@@ -1,0 +1,299 @@
+"""Online adaptation: track a session's reference covariance without labels; refit with labels.
+
+A decoder trained on re-centred covariances (each training subject or session whitened by its
+own Riemannian mean, Zanini et al. 2018) needs the new session's own mean ``R`` to whiten
+its windows. :class:`ReferenceTracker` estimates ``R`` from the session's windows as they are
+decoded, with a forgetting factor: each update moves ``R`` along the geodesic towards the new
+covariance, ``R <- R^1/2 (R^-1/2 C R^-1/2)^alpha R^1/2`` (Kumar et al. 2019;
+:meth:`bci.decoders.Recentering.partial_fit` does the step).
+
+The trap (pyRiemann issue 490): the unlabelled mean of a buffer is pulled towards whichever
+class dominates it. A long run of one class then rotates the target instead of correcting it,
+and re-centring can score worse than not adapting at all. The guards, by name:
+
+``none``
+    One running mean of every window (the naive tracker, for comparison).
+``slow``
+    The same with a ``slow_factor`` times longer horizon: a run of one class must last
+    longer to pull the mean as far.
+``balanced``
+    One running mean per *predicted* class; the reference is the Riemannian mean (for two
+    classes the geodesic midpoint) of the class means, so a run of one class moves only its
+    own mean and the reference by half as much, and a class mean left alone is remembered.
+``weighted``
+    The soft version of ``balanced``: every class mean moves towards each window with a step
+    ``alpha * p_k`` weighted by the window's predicted probability of that class.
+
+Which guard a session uses by default is decided by measurement
+(:mod:`bci.evaluation.adaptation`), see :data:`DEFAULT_GUARD`.
+
+Supervised adaptation (:func:`refit_with_trials`) adds the session's labelled trials to the
+training data and refits the pipeline; the online stage runs it off the decoding thread and
+stores every refit as a new model version.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from bci.decoders.recentering import Recentering, _check_covariances
+from bci.errors import DecoderError, SignalError
+
+__all__ = [
+    "DEFAULT_GUARD",
+    "GUARDS",
+    "ReferenceTracker",
+    "alpha_for_horizon",
+    "refit_with_trials",
+    "riemann_distance",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Guard names, in the order reports list them.
+GUARDS = ("none", "slow", "balanced", "weighted")
+
+#: The guard sessions use unless told otherwise (chosen by ``bci.evaluation.adaptation``).
+DEFAULT_GUARD = "balanced"
+
+
+def alpha_for_horizon(horizon_s: float, update_s: float) -> float:
+    """Geodesic step that forgets with time constant ``horizon_s`` at one update per ``update_s``.
+
+    After ``n`` updates an old window weighs ``(1 - alpha)^n ~ exp(-n alpha)``, so
+    ``alpha = update_s / horizon_s`` forgets a window ``horizon_s`` seconds old by ``1/e``.
+    """
+    if not horizon_s > 0 or not update_s > 0:
+        raise SignalError(
+            f"horizon_s and update_s must be > 0, got horizon_s={horizon_s}, update_s={update_s}"
+        )
+    return float(min(1.0, update_s / horizon_s))
+
+
+def riemann_distance(A: np.ndarray, B: np.ndarray) -> float:
+    """Affine-invariant Riemannian distance ``||log(A^-1/2 B A^-1/2)||_F``."""
+    from scipy.linalg import eigvalsh
+
+    w = eigvalsh(B, A)  # generalised eigenvalues of (B, A) = eigenvalues of A^-1 B
+    return float(np.sqrt(np.sum(np.log(w) ** 2)))
+
+
+def _mean_of(means: list[np.ndarray]) -> np.ndarray:
+    """Riemannian mean of class means; for two, the geodesic midpoint (closed form)."""
+    from pyriemann.geometry.mean import geodesic_riemann, mean_riemann
+
+    if len(means) == 2:
+        return np.asarray(geodesic_riemann(means[0], means[1], 0.5))
+    return np.asarray(mean_riemann(np.stack(means)))
+
+
+class ReferenceTracker:
+    """Unlabelled running estimate of a session's reference covariance.
+
+    Parameters
+    ----------
+    guard : {"none", "slow", "balanced", "weighted"}
+        How class imbalance is kept out of the reference (see the module docstring).
+    alpha : float in (0, 1]
+        Geodesic step per update after the warm-up (the forgetting factor); see
+        :func:`alpha_for_horizon`.
+    n_init : int
+        Warm-up updates: the reference is the running Riemannian mean of every window so far
+        (step ``1 / n``, no forgetting, no class split) until ``n_init`` updates are done.
+    n_classes : int
+        Number of classes of the decoder's probabilities (``balanced`` / ``weighted``).
+    slow_factor : float
+        How many times longer the ``slow`` guard's horizon is.
+
+    Attributes
+    ----------
+    reference_ : ndarray, shape (n_channels, n_channels)
+        The current reference (after the first update).
+    n_updates_ : int
+        Windows seen.
+    initial_ : ndarray, shape (n_channels, n_channels)
+        The reference at the end of the warm-up; :meth:`state` reports the drift from it.
+    """
+
+    def __init__(
+        self,
+        guard: str = DEFAULT_GUARD,
+        alpha: float = 0.02,
+        n_init: int = 16,
+        n_classes: int = 2,
+        slow_factor: float = 4.0,
+    ) -> None:
+        if guard not in GUARDS:
+            raise DecoderError(
+                f"Unknown adaptation guard {guard!r}. Must be one of: {', '.join(GUARDS)}"
+            )
+        if not 0.0 < alpha <= 1.0:
+            raise SignalError(f"alpha must be in (0, 1], got {alpha}")
+        if int(n_init) < 1:
+            raise SignalError(f"n_init must be >= 1, got {n_init}")
+        if int(n_classes) < 2:
+            raise SignalError(f"n_classes must be >= 2, got {n_classes}")
+        if not slow_factor >= 1.0:
+            raise SignalError(f"slow_factor must be >= 1, got {slow_factor}")
+        self.guard = guard
+        self.alpha = float(alpha)
+        self.n_init = int(n_init)
+        self.n_classes = int(n_classes)
+        self.slow_factor = float(slow_factor)
+        self.n_updates_ = 0
+        self._pooled = Recentering()
+        self._class: list[Recentering] = []
+        self.reference_: np.ndarray | None = None
+        self.initial_: np.ndarray | None = None
+
+    @property
+    def warming_up(self) -> bool:
+        """True until ``n_init`` windows have been seen."""
+        return self.n_updates_ < self.n_init
+
+    def update(self, covs: Any, proba: Any = None) -> np.ndarray:
+        """Move the reference towards new window covariances, in order.
+
+        Parameters
+        ----------
+        covs : ndarray, shape (n_windows, n_channels, n_channels)
+            SPD covariances of the windows (the decoder's own covariance estimate).
+        proba : ndarray, shape (n_windows, n_classes), optional
+            The decoder's probabilities for the same windows; required by the ``balanced``
+            and ``weighted`` guards after the warm-up.
+
+        Returns
+        -------
+        reference : ndarray, shape (n_channels, n_channels)
+        """
+        C = _check_covariances(covs, "covs")
+        P = None
+        if proba is not None:
+            P = np.asarray(proba, dtype=np.float64)
+            if P.shape != (C.shape[0], self.n_classes):
+                raise SignalError(
+                    f"proba must have shape ({C.shape[0]}, {self.n_classes}) for "
+                    f"{C.shape[0]} covariance(s), got {P.shape}"
+                )
+        elif self.guard in ("balanced", "weighted") and C.shape[0] + self.n_updates_ > self.n_init:
+            raise SignalError(
+                f"The {self.guard!r} guard needs the decoder's probabilities (proba) of "
+                "every window after the warm-up"
+            )
+        for i, c in enumerate(C):
+            self._update_one(c, None if P is None else P[i])
+        assert self.reference_ is not None
+        return self.reference_
+
+    def _update_one(self, c: np.ndarray, p: np.ndarray | None) -> None:
+        c = c[None]
+        if self.warming_up:
+            # the incremental Riemannian mean: step 1/n gives every window equal weight
+            self._pooled.partial_fit(c, alpha=1.0 / (self.n_updates_ + 1))
+            self.n_updates_ += 1
+            self.reference_ = self._pooled.reference_
+            if not self.warming_up:
+                self.initial_ = self.reference_.copy()
+                self._class = []
+                for _ in range(self.n_classes):
+                    r = Recentering()
+                    r.reference_, r.n_channels_ = self.reference_.copy(), self._pooled.n_channels_
+                    self._class.append(r)
+            return
+        self.n_updates_ += 1
+        if self.guard == "none":
+            self.reference_ = self._pooled.partial_fit(c, alpha=self.alpha).reference_
+        elif self.guard == "slow":
+            step = self.alpha / self.slow_factor
+            self.reference_ = self._pooled.partial_fit(c, alpha=step).reference_
+        else:
+            assert p is not None
+            if self.guard == "balanced":
+                self._class[int(np.argmax(p))].partial_fit(c, alpha=self.alpha)
+            else:
+                for k, pk in enumerate(p):
+                    if self.alpha * pk > 1e-6:
+                        self._class[k].partial_fit(c, alpha=float(self.alpha * pk))
+            self.reference_ = _mean_of([r.reference_ for r in self._class])
+
+    def state(self) -> dict[str, Any]:
+        """JSON-ready state: guard, updates, drift from the warm-up reference, class spread.
+
+        ``drift`` is the Riemannian distance from the reference at the end of the warm-up to
+        the current one; ``class_spread`` (balanced/weighted) the distance between the first
+        two class means.
+        """
+        out: dict[str, Any] = {
+            "guard": self.guard,
+            "alpha": self.alpha,
+            "n_updates": int(self.n_updates_),
+            "warming_up": self.warming_up,
+            "drift": None,
+            "class_spread": None,
+        }
+        if self.initial_ is not None and self.reference_ is not None:
+            out["drift"] = riemann_distance(self.initial_, self.reference_)
+        if len(self._class) >= 2 and self.guard in ("balanced", "weighted"):
+            out["class_spread"] = riemann_distance(
+                self._class[0].reference_, self._class[1].reference_
+            )
+        return out
+
+
+def refit_with_trials(
+    estimator: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    source: tuple[np.ndarray, np.ndarray] | None = None,
+    source_weight: float = 1.0,
+) -> Any:
+    """Refit a clone of a pipeline on a session's labelled trials (plus source trials).
+
+    Parameters
+    ----------
+    estimator : sklearn estimator
+        The pipeline to refit (cloned; the one in use is not touched).
+    X : ndarray, shape (n_trials, ...)
+        The session's labelled trials, in the representation ``estimator`` takes.
+    y : ndarray, shape (n_trials,)
+    source : (X_source, y_source), optional
+        Training data the model started from (e.g. re-centred source subjects); refitting on
+        both keeps a few new trials from overriding the population.
+    source_weight : float
+        Weight of each source trial relative to a session trial (needs an estimator whose
+        last step takes ``sample_weight``).
+
+    Returns
+    -------
+    fitted : sklearn estimator
+
+    Raises
+    ------
+    DecoderError
+        Fewer than two classes among the trials.
+    """
+    from sklearn.base import clone
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.shape[0] != y.shape[0]:
+        raise DecoderError(f"X has {X.shape[0]} trials but y has {y.shape[0]} labels")
+    weights = None
+    if source is not None:
+        Xs, ys = np.asarray(source[0], dtype=np.float64), np.asarray(source[1])
+        weights = np.r_[np.full(len(ys), float(source_weight)), np.ones(len(y))]
+        X, y = np.concatenate([Xs, X]), np.concatenate([ys, y])
+    if len(np.unique(y)) < 2:
+        raise DecoderError(
+            f"A refit needs trials of at least two classes, got {sorted(set(y.tolist()))}"
+        )
+    est = clone(estimator)
+    if weights is not None and source_weight != 1.0:
+        last = est.steps[-1][0] if hasattr(est, "steps") else None
+        kw = {f"{last}__sample_weight" if last else "sample_weight": weights}
+        return est.fit(X, y, **kw)
+    return est.fit(X, y)
