@@ -45,6 +45,7 @@ from bci.errors import DecoderError, SignalError
 __all__ = [
     "DEFAULT_GUARD",
     "GUARDS",
+    "AdaptiveDecoder",
     "ReferenceTracker",
     "alpha_for_horizon",
     "refit_with_trials",
@@ -297,3 +298,121 @@ def refit_with_trials(
         kw = {f"{last}__sample_weight" if last else "sample_weight": weights}
         return est.fit(X, y, **kw)
     return est.fit(X, y)
+
+
+class AdaptiveDecoder:
+    """A re-centring pipeline whose reference follows the session: decide, then update.
+
+    Wraps a fitted pipeline ``covariances -> Recentering -> ... -> classifier`` (a pipeline
+    built with ``recentering=True``, or a population model). Each window is decided with the
+    tracker's reference as it stands (the first window of a session seeds it), then every
+    ``update_every``-th window moves the reference (the ``balanced`` and ``weighted`` guards
+    use the probabilities just computed). Windows must come in stream order, which is how the
+    online engine calls :meth:`predict_proba`; the fitted pipeline is never modified.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        Fitted, with a :class:`~bci.decoders.recentering.Recentering` step.
+    tracker : ReferenceTracker
+    update_every : int
+        Update the reference from one decided window in this many (with decisions every
+        1/16 s, 8 means one update per 0.5 s of stream).
+    freeze_after_warmup : bool
+        Stop updating once the warm-up is over (the "no adaptation" control: re-centred by the
+        session's first windows only).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    n_windows_ : int
+        Windows decided.
+    """
+
+    def __init__(
+        self,
+        pipeline: Any,
+        tracker: ReferenceTracker,
+        update_every: int = 8,
+        freeze_after_warmup: bool = False,
+    ) -> None:
+        steps = list(getattr(pipeline, "steps", []))
+        where = [i for i, (_, st) in enumerate(steps) if isinstance(st, Recentering)]
+        if not where:
+            raise DecoderError(
+                "Online re-centring needs a pipeline with a Recentering step (built with "
+                f"recentering=True); this one has steps {[n for n, _ in steps]}"
+            )
+        if int(update_every) < 1:
+            raise SignalError(f"update_every must be >= 1, got {update_every}")
+        self.pipeline = pipeline
+        self._head = pipeline[: where[0]]
+        self._tail = pipeline[where[0] + 1 :]
+        self.tracker = tracker
+        self.update_every = int(update_every)
+        self.freeze_after_warmup = bool(freeze_after_warmup)
+        self.classes_ = np.asarray(pipeline.classes_)
+        self.n_windows_ = 0
+        self._isqrt: tuple[int, np.ndarray] | None = None
+
+    def _whiten(self, c: np.ndarray) -> np.ndarray:
+        R = self.tracker.reference_
+        assert R is not None
+        key = id(R)  # the tracker makes a new array at every update
+        if self._isqrt is None or self._isqrt[0] != key:
+            w, V = np.linalg.eigh(R)
+            self._isqrt = (key, (V / np.sqrt(w)) @ V.T)
+        isqrt = self._isqrt[1]
+        out = isqrt @ c @ isqrt
+        return np.asarray((out + out.T) / 2.0)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Decide each window in order, updating the reference as configured.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_windows, n_channels, n_times)
+            Band-passed windows in stream order.
+
+        Returns
+        -------
+        proba : ndarray, shape (n_windows, n_classes)
+        """
+        covs = np.asarray(self._head.transform(X))
+        out = np.empty((len(covs), len(self.classes_)))
+        for i, c in enumerate(covs):
+            seeded = False
+            if self.tracker.reference_ is None:
+                self.tracker.update(c[None])
+                seeded = True
+            p = np.asarray(self._tail.predict_proba(self._whiten(c)[None]))[0]
+            out[i] = p
+            self.n_windows_ += 1
+            due = (self.n_windows_ - 1) % self.update_every == 0
+            frozen = self.freeze_after_warmup and not self.tracker.warming_up
+            if due and not seeded and not frozen:
+                self.tracker.update(c[None], p[None])
+        return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Most probable class of each window (updates the reference like predict_proba)."""
+        return np.asarray(self.classes_[self.predict_proba(X).argmax(axis=1)])
+
+    def snapshot(self) -> Any:
+        """A plain fitted pipeline re-centred by the current reference (storable, static)."""
+        import copy
+
+        pipe = copy.deepcopy(self.pipeline)
+        for _, st in pipe.steps:
+            if isinstance(st, Recentering) and self.tracker.reference_ is not None:
+                st.reference_ = self.tracker.reference_.copy()
+        return pipe
+
+    def state(self) -> dict[str, Any]:
+        """The tracker's :meth:`ReferenceTracker.state` plus windows decided and the stride."""
+        return {
+            **self.tracker.state(),
+            "n_windows": int(self.n_windows_),
+            "update_every": self.update_every,
+            "frozen": self.freeze_after_warmup and not self.tracker.warming_up,
+        }

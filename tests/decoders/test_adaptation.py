@@ -150,3 +150,46 @@ def test_refit_with_trials_adds_source_trials(rng: np.random.Generator) -> None:
     assert abs(both.coef_[0, 0]) > abs(alone.coef_[0, 0])  # the sources' axis is learnt
     with pytest.raises(DecoderError, match=r"at least two classes, got \['left'\]"):
         refit_with_trials(base, Xt[:2], yt[:2])
+
+
+def _epochs(rng: np.random.Generator, n: int, mix: np.ndarray, n_t: int = 200) -> tuple:
+    """Two classes: channel 0 1.5x as strong for 'right'; every window mixed by ``mix``."""
+    X = rng.standard_normal((n, N_CH, n_t))
+    y = np.array(["left", "right"] * (n // 2))
+    X[y == "right", 0] *= 1.5
+    return mix @ X, y
+
+
+def test_adaptive_decoder_recovers_a_shifted_session(rng: np.random.Generator) -> None:
+    from bci.decoders import make_pipeline
+    from bci.decoders.adaptation import AdaptiveDecoder
+
+    Xs, ys = _epochs(rng, 80, np.eye(N_CH))
+    pipe = make_pipeline("ts-lr", recentering=True).fit(Xs, ys)
+    # the new session: another mixing, and channel 0 60% stronger for every class
+    A = expm(_sym(rng, 0.3))
+    A[0] *= 1.6
+    Xt, yt = _epochs(rng, 120, A)
+    static = np.mean(pipe.predict(Xt)[60:] == yt[60:])  # re-centred by the training reference
+    dec = AdaptiveDecoder(pipe, ReferenceTracker("balanced", alpha=0.1, n_init=8), update_every=1)
+    adaptive = np.mean(dec.predict(Xt)[60:] == yt[60:])
+    assert static < 0.6  # everything looks like 'right'
+    assert adaptive > 0.85, (static, adaptive)
+    assert dec.state()["n_windows"] == 120 and dec.state()["n_updates"] == 120
+    # the pipeline in use is not modified; a snapshot carries the tracked reference
+    assert np.allclose(
+        pipe.named_steps["recenter"].reference_,
+        Recentering().fit(pipe.named_steps["cov"].transform(Xs)).reference_,
+    )
+    snap = dec.snapshot()
+    np.testing.assert_allclose(snap.named_steps["recenter"].reference_, dec.tracker.reference_)
+
+
+def test_adaptive_decoder_needs_a_recentering_step(rng: np.random.Generator) -> None:
+    from bci.decoders import make_pipeline
+    from bci.decoders.adaptation import AdaptiveDecoder
+
+    Xs, ys = _epochs(rng, 20, np.eye(N_CH))
+    pipe = make_pipeline("ts-lr").fit(Xs, ys)
+    with pytest.raises(DecoderError, match=r"needs a pipeline with a Recentering step .*'cov'"):
+        AdaptiveDecoder(pipe, ReferenceTracker())
