@@ -45,7 +45,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,9 @@ class SubjectData:
     y : ndarray of str, shape (n_trials,)
     upd_pos, trial_pos : ndarray of int
         End sample of each window in the concatenated recording (orders events in a block).
+    raw_runs : list of (ndarray, list of (int, str))
+        Each run unfiltered (n_channels, n_times) in µV with its (cue sample, label) events,
+        for the replay through the online engine.
     """
 
     subject: int
@@ -116,6 +119,7 @@ class SubjectData:
     trial_pos: np.ndarray
     y: np.ndarray
     sfreq: float
+    raw_runs: list[tuple[np.ndarray, list[tuple[int, str]]]] = field(default_factory=list)
 
     @property
     def reference(self) -> np.ndarray:
@@ -151,6 +155,7 @@ def load_subject(
 
     n_win = None
     upd, upd_block, upd_pos, trials, trial_pos, labels = [], [], [], [], [], []
+    raw_runs = []
     offset, n_trials, sfreq = 0, 0, 0.0
     for run in RUNS:
         raw = load_raw(subject, [run], path=path)
@@ -159,6 +164,7 @@ def load_subject(
             raise DataError(f"eegbci subject {subject} run {run} lacks channels {missing}")
         sfreq = float(raw.info["sfreq"])
         data = raw.copy().pick(list(MOTOR_CHANNELS)).get_data() * 1e6
+        raw_runs.append((data, sorted(_raw_events(raw, EVENT_MAP))))
         data = filter_continuous(data, sfreq, band[0], band[1])
         n_win = round((tmax - tmin) * sfreq)
         events = sorted(_raw_events(raw, EVENT_MAP))
@@ -191,6 +197,7 @@ def load_subject(
         trial_pos=np.asarray(trial_pos),
         y=np.asarray(labels),
         sfreq=sfreq,
+        raw_runs=raw_runs,
     )
 
 
@@ -298,6 +305,7 @@ def run_adaptation(
     horizon_s: float = 60.0,
     init_s: float = 8.0,
     refit_every: int = 5,
+    engine: bool = False,
 ) -> dict[str, Any]:
     """Leave-one-subject-out pseudo-online replay; one row per (subject, order, condition).
 
@@ -311,6 +319,9 @@ def run_adaptation(
         Tracker update stride and forgetting time constant (stream seconds).
     init_s : float
         Warm-up: the tracker's reference is the plain running mean of this many seconds.
+    engine : bool
+        Also replay the ``time`` order through the online engine (:func:`replay_engine`,
+        decisions every 1/16 s); its rows have order ``engine``.
     """
     bad = [c for c in conditions if c not in CONDITIONS]
     if bad:
@@ -325,10 +336,18 @@ def run_adaptation(
         model, Xs, ys = _source_model([data[s] for s in subjects if s != target])
         positive = str(model.classes_[1])
         run_length = max(2, int(np.bincount(np.unique(sub.y, return_inverse=True)[1]).min()) // 2)
-        for order_name in orders:
-            order = _replay_order(sub, order_name, run_length)
+        from bci.evaluation.adaptation_engine import ENGINE_CONDITIONS, replay_engine
+
+        plan = [(o, c) for o in orders for c in conditions]
+        if engine:
+            plan += [("engine", c) for c in conditions if c in ENGINE_CONDITIONS]
+        for order_name, cond in plan:
+            order = _replay_order(sub, "time" if order_name == "engine" else order_name, run_length)
             half = len(order) // 2
-            for cond in conditions:
+            if order_name == "engine":
+                P = replay_engine(sub, cond, model, alpha=alpha, n_init=n_init, update_s=update_s)
+                err = float("nan")
+            else:
                 P, err = _replay(
                     sub,
                     order,
@@ -339,19 +358,19 @@ def run_adaptation(
                     n_init=n_init,
                     refit_every=refit_every,
                 )
-                p, y = P[order, 1], sub.y[order]
-                rows.append(
-                    {
-                        "subject": target,
-                        "order": order_name,
-                        "condition": cond,
-                        "early": _auc(y[:half], p[:half], positive),
-                        "late": _auc(y[half:], p[half:], positive),
-                        "all": _auc(y, p, positive),
-                        "ref_error": err,
-                        "n_trials": len(y),
-                    }
-                )
+            p, y = P[order, 1], sub.y[order]
+            rows.append(
+                {
+                    "subject": target,
+                    "order": order_name,
+                    "condition": cond,
+                    "early": _auc(y[:half], p[:half], positive),
+                    "late": _auc(y[half:], p[half:], positive),
+                    "all": _auc(y, p, positive),
+                    "ref_error": err,
+                    "n_trials": len(y),
+                }
+            )
         logger.info("subject %d done in %.1f s", target, time.perf_counter() - t0)
     return {
         "protocol": "pseudo-online cross-subject adaptation (offline sequential simulation)",
@@ -399,7 +418,7 @@ def format_adaptation(result: dict[str, Any]) -> str:
     lines.append(
         f"{'order':6} {'condition':20} " + " ".join(f"S{s:03d}" for s in result["subjects"])
     )
-    for order in ORDERS:
+    for order in (*ORDERS, "engine"):
         for cond in CONDITIONS:
             sel = {
                 r["subject"]: r
@@ -446,6 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--horizon-s", type=float, default=60.0)
     ap.add_argument("--init-s", type=float, default=8.0)
     ap.add_argument("--refit-every", type=int, default=5)
+    ap.add_argument("--engine", action="store_true", help="also replay through the engine")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -458,6 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         horizon_s=args.horizon_s,
         init_s=args.init_s,
         refit_every=args.refit_every,
+        engine=args.engine,
     )
     print(format_adaptation(res))
     if args.out is not None:
