@@ -51,6 +51,7 @@ def replay_engine(
 
     from bci.decoders.adaptation import AdaptiveDecoder
     from bci.decoders.model import Model
+    from bci.online.pseudo_online import replay_predictions
     from bci.online.session import DecodingSession, SessionConfig
     from bci.online.sources import ArraySource
 
@@ -97,17 +98,6 @@ def replay_engine(
     session = DecodingSession(
         f"adapt-{sub.subject}", src, m, SessionConfig(step_s=step_s), clock=lambda: 0.0
     )
-    t_dec: list[float] = []
-    probs: list[list[float]] = []
-
-    def collect(msg: dict[str, Any]) -> None:
-        if msg["type"] == "prediction":
-            t_dec.append(msg["t"])
-            probs.append([msg["probabilities"][c] for c in m.classes])
-
-    session.subscribe(collect)
-    while not src.done:
-        session.step()
-    T = np.asarray(t_dec)
+    T, probs = replay_predictions(session, src, m.classes)
     idx = np.abs(T[None, :] - np.asarray(trial_t)[:, None]).argmin(axis=1)
-    return np.asarray(probs)[idx]
+    return probs[idx]
