@@ -68,6 +68,13 @@ class SessionCreate(BaseModel):
         description="LSL marker stream to record with the session; default: "
         "'<name>-markers' when such a stream exists",
     )
+    adaptation: Literal["none", "recenter", "supervised"] = Field(
+        "none",
+        description="Online adaptation: 'recenter' tracks the session's reference covariance "
+        "from its own windows (no labels; needs a model with a re-centring step); "
+        "'supervised' also refits on labelled trials (class markers), each refit a new "
+        "model version",
+    )
 
     @model_validator(mode="after")
     def _selector(self) -> SessionCreate:
@@ -91,6 +98,11 @@ class SessionOut(BaseModel):
     last_prediction: dict[str, Any] | None
     mu_suppression: dict[str, Any] | None = None
     recording: dict[str, Any] | None = None
+    adaptation: dict[str, Any] | None = Field(
+        None,
+        description="Online adaptation state: mode, guard, n_updates, drift (Riemannian "
+        "distance of the reference from its warm-up value), versions of supervised refits",
+    )
     websocket: str
 
 

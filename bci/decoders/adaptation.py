@@ -327,6 +327,10 @@ class AdaptiveDecoder:
     classes_ : ndarray
     n_windows_ : int
         Windows decided.
+    n_calls_ : int
+        Calls of :meth:`predict_proba`.
+    last_covs_ : ndarray, shape (n_windows, n_channels, n_channels)
+        Covariances of the windows of the last call (before re-centring), in order.
     """
 
     def __init__(
@@ -353,6 +357,8 @@ class AdaptiveDecoder:
         self.freeze_after_warmup = bool(freeze_after_warmup)
         self.classes_ = np.asarray(pipeline.classes_)
         self.n_windows_ = 0
+        self.n_calls_ = 0
+        self.last_covs_: np.ndarray = np.empty((0, 0, 0))
         self._isqrt: tuple[int, np.ndarray] | None = None
 
     def _whiten(self, c: np.ndarray) -> np.ndarray:
@@ -379,6 +385,8 @@ class AdaptiveDecoder:
         proba : ndarray, shape (n_windows, n_classes)
         """
         covs = np.asarray(self._head.transform(X))
+        self.n_calls_ += 1
+        self.last_covs_ = covs  # the supervised stage pairs them with the predictions
         out = np.empty((len(covs), len(self.classes_)))
         for i, c in enumerate(covs):
             seeded = False

@@ -114,8 +114,13 @@ class SessionManager:
         pipeline: str | None = None,
         marker_sources: list[Any] | None = None,
         record: bool | None = None,
+        adaptation: str = "none",
     ) -> DecodingSession:
-        """Start a session on ``source`` (it is stepped by the engine from now on)."""
+        """Start a session on ``source`` (it is stepped by the engine from now on).
+
+        ``adaptation`` is ``"none"``, ``"recenter"`` or ``"supervised"``
+        (:mod:`bci.online.adaptation`).
+        """
         d = source.description
         try:
             if expected_channels is not None and d.n_channels != expected_channels:
@@ -142,6 +147,15 @@ class SessionManager:
             for src in (source, *(marker_sources or [])):
                 src.close()
             raise
+        if adaptation != "none":
+            from bci.online.adaptation import SessionAdaptation
+
+            try:
+                session.adaptation = SessionAdaptation(session, adaptation, store=self.store)
+            except BCIError:
+                for src in (source, *(marker_sources or [])):
+                    src.close()
+                raise
         session.pipeline = pipeline or self.settings.pipeline
         session.marker_sources.extend(marker_sources or [])
         for w in motor_coverage_warnings(d.ch_names, d.name):

@@ -139,6 +139,7 @@ class DecodingSession:
         self.calibration: Any = None  # bci.online.calibration.Calibration while one runs
         self.mu_feed: Any = None  # bci.online.neurofeedback.MuSuppressionFeed when enabled
         self.recording: Any = None  # bci.online.recording.SessionRecording while recording
+        self.adaptation: Any = None  # bci.online.adaptation.SessionAdaptation when enabled
         self.pipeline: str | None = None  # the pipeline a calibration fits by default
         self.cue_outlet: Any = None  # LSL marker outlet of calibration cues, made on first use
         self.model: Model | None = None
@@ -466,4 +467,5 @@ class DecodingSession:
             else self.last_prediction.to_message(),
             "mu_suppression": None if self.mu_feed is None else self.mu_feed.status(),
             "recording": None if self.recording is None else self.recording.status(),
+            "adaptation": None if self.adaptation is None else self.adaptation.status(),
         }

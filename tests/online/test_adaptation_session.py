@@ -77,3 +77,91 @@ def test_session_tracks_a_shift_and_matches_the_offline_replay(rng: np.random.Ge
     after = riemann_distance(dec.tracker.reference_, late)
     assert after < 0.5 * before, (before, after)
     assert state["drift"] > 0.5 * before
+
+
+def _session(rng: np.random.Generator, pipe: object, n_s: int = 60) -> tuple:
+    data = rng.standard_normal((len(CH), n_s * int(SFREQ)))
+    model = Model(
+        pipeline=pipe,
+        pipeline_name="ts-lr",
+        classes=["left", "right"],
+        ch_names=CH,
+        sfreq=SFREQ,
+        band=BAND,
+        window_s=WIN / SFREQ,
+    )
+    src = ArraySource(data, SFREQ, CH, chunk_size=5)
+    session = DecodingSession("s1", src, model, SessionConfig(step_s=STEP_S), clock=lambda: 0.0)
+    return session, src, model
+
+
+def test_recenter_option_wraps_the_model_and_reports_its_state(rng: np.random.Generator) -> None:
+    from bci.online.adaptation import SessionAdaptation
+
+    session, src, model = _session(rng, _pipeline(rng), n_s=20)
+    session.adaptation = SessionAdaptation(session, "recenter", update_s=0.5, init_s=2.0)
+    msgs: list[dict] = []
+    session.subscribe(msgs.append)
+    while not src.done:
+        session.step()
+    preds = [m for m in msgs if m["type"] == "prediction"]
+    assert len(preds) == (20 * int(SFREQ) - WIN) // 25 + 1
+    assert {m["model_id"] for m in preds} == {model.model_id}  # same model, moving reference
+    st = session.status()["adaptation"]
+    assert st["mode"] == "recenter" and st["active"] and st["guard"] == "balanced"
+    assert st["update_every_windows"] == 2
+    assert st["n_updates"] == -(-len(preds) // 2)
+    assert st["warming_up"] is False and st["drift"] > 0
+
+
+def test_a_model_without_recentering_is_decoded_unadapted_with_a_warning(
+    rng: np.random.Generator,
+) -> None:
+    from bci.online.adaptation import SessionAdaptation
+
+    X = rng.standard_normal((20, len(CH), WIN))
+    y = np.array(["left", "right"] * 10)
+    pipe = make_pipeline("ts-lr").fit(X, y)
+    session, src, _ = _session(rng, pipe, n_s=5)
+    session.adaptation = SessionAdaptation(session, "recenter")
+    while not src.done:
+        session.step()
+    assert session.n_windows > 0
+    st = session.status()["adaptation"]
+    assert not st["active"] and "not adapted" in st["error"]
+    assert any("needs a pipeline with a Recentering step" in w for w in session.warnings)
+
+
+def test_supervised_refits_are_new_versions_in_the_registry(
+    rng: np.random.Generator, tmp_path: object
+) -> None:
+    from bci.decoders.store import ModelStore
+    from bci.online.adaptation import SessionAdaptation
+
+    store = ModelStore(tmp_path)
+    session, src, model = _session(rng, _pipeline(rng), n_s=40)
+    adapt = SessionAdaptation(
+        session, "supervised", store=store, init_s=2.0, refit_every=4, min_per_class=2
+    )
+    session.adaptation = adapt
+    msgs: list[dict] = []
+    session.subscribe(msgs.append)
+    cue_every = 3 * int(SFREQ)  # a labelled trial every 3 s, left and right in turn
+    n_cues = 0
+    while not src.done:
+        if src.pos >= (n_cues + 1) * cue_every and src.pos < 30 * int(SFREQ):
+            session.add_marker(["left", "right"][n_cues % 2], t=src.pos / SFREQ, source="app")
+            n_cues += 1
+        session.step()
+        if adapt._refit is not None:
+            adapt._refit.join()  # the refit thread, waited for here so the test is stepped
+    st = session.status()["adaptation"]
+    assert st["labelled_trials"] == n_cues == 9
+    assert len(st["versions"]) == 2 and st["error"] is None  # after trials 4 and 8
+    ids = [m["model_id"] for m in msgs if m["type"] == "prediction"]
+    assert ids[0] == model.model_id and ids[-1] == st["versions"][-1]
+    assert ids.index(st["versions"][0]) < ids.index(st["versions"][1])
+    card = store.card(st["versions"][1])
+    assert card["params"]["adaptation"]["parent"] == st["versions"][0]
+    assert card["params"]["adaptation"]["session_trials"] == 8
+    assert session.model is not None and session.model.model_id == st["versions"][1]

@@ -61,6 +61,7 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         pipeline=body.pipeline,
         marker_sources=marker_sources,
         record=body.record,
+        adaptation=body.adaptation,
     )
     return session_out(session)
 
