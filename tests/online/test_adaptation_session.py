@@ -32,15 +32,10 @@ def _adaptive(pipe: object) -> AdaptiveDecoder:
     return AdaptiveDecoder(pipe, ReferenceTracker("balanced", alpha=0.1, n_init=8), 4)
 
 
-def test_session_tracks_a_shift_and_matches_the_offline_replay(rng: np.random.Generator) -> None:
-    pipe = _pipeline(rng)
-    n = 60 * int(SFREQ)
-    data = rng.standard_normal((len(CH), n))
-    A = expm(0.4 * (lambda S: (S + S.T) / 2)(rng.standard_normal((len(CH), len(CH)))))
-    data[:, n // 2 :] = A @ data[:, n // 2 :]  # the headset moved half-way through
-    dec = _adaptive(pipe)
+def _session(pipe: object, data: np.ndarray, chunk_size: int = 5) -> tuple:
+    """A session stepped by hand over ``data`` with ``pipe`` as its model."""
     model = Model(
-        pipeline=dec,
+        pipeline=pipe,
         pipeline_name="ts-lr",
         classes=["left", "right"],
         ch_names=CH,
@@ -48,8 +43,23 @@ def test_session_tracks_a_shift_and_matches_the_offline_replay(rng: np.random.Ge
         band=BAND,
         window_s=WIN / SFREQ,
     )
-    src = ArraySource(data, SFREQ, CH, chunk_size=7)
-    session = DecodingSession("a1", src, model, SessionConfig(step_s=STEP_S), clock=lambda: 0.0)
+    src = ArraySource(data, SFREQ, CH, chunk_size=chunk_size)
+    session = DecodingSession("s1", src, model, SessionConfig(step_s=STEP_S), clock=lambda: 0.0)
+    return session, src, model
+
+
+def _noise(rng: np.random.Generator, n_s: int) -> np.ndarray:
+    return rng.standard_normal((len(CH), n_s * int(SFREQ)))
+
+
+def test_session_tracks_a_shift_and_matches_the_offline_replay(rng: np.random.Generator) -> None:
+    pipe = _pipeline(rng)
+    n = 60 * int(SFREQ)
+    data = rng.standard_normal((len(CH), n))
+    A = expm(0.4 * (lambda S: (S + S.T) / 2)(rng.standard_normal((len(CH), len(CH)))))
+    data[:, n // 2 :] = A @ data[:, n // 2 :]  # the headset moved half-way through
+    dec = _adaptive(pipe)
+    session, src, model = _session(dec, data, chunk_size=7)
     msgs: list[dict] = []
     session.subscribe(msgs.append)
     while not src.done:
@@ -79,26 +89,10 @@ def test_session_tracks_a_shift_and_matches_the_offline_replay(rng: np.random.Ge
     assert state["drift"] > 0.5 * before
 
 
-def _session(rng: np.random.Generator, pipe: object, n_s: int = 60) -> tuple:
-    data = rng.standard_normal((len(CH), n_s * int(SFREQ)))
-    model = Model(
-        pipeline=pipe,
-        pipeline_name="ts-lr",
-        classes=["left", "right"],
-        ch_names=CH,
-        sfreq=SFREQ,
-        band=BAND,
-        window_s=WIN / SFREQ,
-    )
-    src = ArraySource(data, SFREQ, CH, chunk_size=5)
-    session = DecodingSession("s1", src, model, SessionConfig(step_s=STEP_S), clock=lambda: 0.0)
-    return session, src, model
-
-
 def test_recenter_option_wraps_the_model_and_reports_its_state(rng: np.random.Generator) -> None:
     from bci.online.adaptation import SessionAdaptation
 
-    session, src, model = _session(rng, _pipeline(rng), n_s=20)
+    session, src, model = _session(_pipeline(rng), _noise(rng, 20))
     session.adaptation = SessionAdaptation(session, "recenter", update_s=0.5, init_s=2.0)
     msgs: list[dict] = []
     session.subscribe(msgs.append)
@@ -122,7 +116,7 @@ def test_a_model_without_recentering_is_decoded_unadapted_with_a_warning(
     X = rng.standard_normal((20, len(CH), WIN))
     y = np.array(["left", "right"] * 10)
     pipe = make_pipeline("ts-lr").fit(X, y)
-    session, src, _ = _session(rng, pipe, n_s=5)
+    session, src, _ = _session(pipe, _noise(rng, 5))
     session.adaptation = SessionAdaptation(session, "recenter")
     while not src.done:
         session.step()
@@ -139,7 +133,7 @@ def test_supervised_refits_are_new_versions_in_the_registry(
     from bci.online.adaptation import SessionAdaptation
 
     store = ModelStore(tmp_path)
-    session, src, model = _session(rng, _pipeline(rng), n_s=40)
+    session, src, model = _session(_pipeline(rng), _noise(rng, 40))
     adapt = SessionAdaptation(
         session, "supervised", store=store, init_s=2.0, refit_every=4, min_per_class=2
     )
