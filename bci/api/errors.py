@@ -17,6 +17,7 @@ _STATUS: list[tuple[type[E.BCIError], int]] = [
     (E.ModelMismatchError, 409),
     (E.SessionStateError, 409),
     (E.LSLUnavailableError, 503),
+    (E.CommandTimeoutError, 503),
     (E.UnknownNameError, 422),
     (E.SignalError, 422),
     (E.ConfigError, 422),

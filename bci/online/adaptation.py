@@ -16,10 +16,12 @@
     the registry when the session has one, and activated at the next step. Each
     ``prediction`` names the model id that decided it.
 
-The adaptation listens to the session's own messages (markers, predictions, models), so it
-needs nothing from the session but :meth:`DecodingSession.subscribe` and ``set_model``; its
-state is the ``adaptation`` entry of the session status. All of it runs on the engine
-thread except the refit itself.
+:class:`AdaptationStage` (order 15: right after the decoder, before a quality gate) wraps
+each newly active model at the next tick, pairs every ``prediction`` with its window's
+covariance, takes labelled trials from ``on_marker``, and activates a finished refit at the
+next tick; its state is the ``adaptation`` entry of ``GET /sessions/{id}``. Everything runs
+on the engine thread except the refit itself. The reference is updated inside the decoder
+call, so a window a later quality gate withholds has still moved it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -41,11 +43,12 @@ from bci.decoders.adaptation import (
 from bci.decoders.model import Model, data_fingerprint, new_model_id
 from bci.decoders.recentering import Recentering
 from bci.errors import ConfigError, DecoderError
+from bci.online.decoder import Decoder
+from bci.online.messages import Message, Prediction
+from bci.online.stages import Stage, StageContext
+from bci.types import Marker
 
-if TYPE_CHECKING:
-    from bci.online.session import DecodingSession
-
-__all__ = ["MODES", "SessionAdaptation"]
+__all__ = ["MODES", "AdaptationStage"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +56,15 @@ logger = logging.getLogger(__name__)
 MODES = ("none", "recenter", "supervised")
 
 
-class SessionAdaptation:
+class AdaptationStage(Stage):
     """Unsupervised re-centring (and supervised refits) for one session.
 
     Parameters
     ----------
-    session : DecodingSession
+    decoder : Decoder
+        The session's decoder stage (``session.decoder``): its active model is adapted.
+    step_s : float
+        The session's decision step (``session.config.step_s``).
     mode : {"recenter", "supervised"}
     guard : str
         Tracker guard (:data:`bci.decoders.adaptation.GUARDS`).
@@ -71,9 +77,13 @@ class SessionAdaptation:
         ``min_per_class`` of them.
     """
 
+    order: ClassVar[int] = 15
+    status_key: ClassVar[str | None] = "adaptation"
+
     def __init__(
         self,
-        session: DecodingSession,
+        decoder: Decoder,
+        step_s: float,
         mode: str = "recenter",
         *,
         guard: str = DEFAULT_GUARD,
@@ -88,12 +98,12 @@ class SessionAdaptation:
             raise ConfigError(
                 f"adaptation must be one of {', '.join(repr(m) for m in MODES)}, got {mode!r}"
             )
-        self.session = session
+        self._dec_stage = decoder
+        self.step_s = float(step_s)
         self.mode = mode
         self.store = store
         self.refit_every = int(refit_every)
         self.min_per_class = int(min_per_class)
-        step_s = session.config.step_s
         self.update_every = max(1, round(update_s / step_s))
         self.tracker = ReferenceTracker(
             guard,
@@ -103,6 +113,7 @@ class SessionAdaptation:
         self.decoder: AdaptiveDecoder | None = None
         self.base_model_id: str | None = None
         self.error: str | None = None
+        self._unadaptable: str | None = None  # the id of a model already tried
         self.versions: list[str] = []
         self._calls_seen = -1
         self._k = 0
@@ -112,37 +123,48 @@ class SessionAdaptation:
         self._since_refit = 0
         self._refit: threading.Thread | None = None
         self._ready: Model | None = None
-        session.subscribe(self.on_message)
-        if session.model is not None:
-            self._adopt(session.model)
 
     # ----------------------------------------------------------------- models
-    def _adopt(self, model: Model) -> None:
+    def _adopt(self, ctx: StageContext, model: Model) -> None:
         """Wrap a newly activated plain model in an adaptive decoder sharing the tracker."""
         try:
             dec = AdaptiveDecoder(model.pipeline, self.tracker, self.update_every)
         except DecoderError as exc:
+            self._unadaptable = model.model_id  # said once, not at every tick
             self.decoder, self.error = None, f"model {model.model_id} not adapted: {exc}"
-            self.session._warn(self.error)
+            ctx.warn(self.error)
             return
         self.decoder, self.error = dec, None
         self.base_model_id = model.model_id
-        self.session.set_model(replace(model, pipeline=dec, _fast=None))
+        ctx.set_model(replace(model, pipeline=dec, _fast=None))
 
-    def on_message(self, msg: dict[str, Any]) -> None:
-        """Session subscriber: models, markers and predictions, on the engine thread."""
-        kind = msg.get("type")
-        if kind == "model":
-            active = self.session.model
-            if active is not None and not isinstance(active.pipeline, AdaptiveDecoder):
-                self._adopt(active)
-        elif kind == "marker" and self.mode == "supervised":
-            self._on_marker(str(msg["value"]), float(msg["t"]))
-        elif kind == "prediction" and self.decoder is not None:
-            self._on_prediction(float(msg["t"]))
+    def tick(self, ctx: StageContext, now: float) -> list[Message]:
+        """Adapt a newly active model; activate a finished refit."""
+        new, self._ready = self._ready, None
+        if new is not None:
+            self.versions.append(new.model_id)
+            self._adopt(ctx, new)
+        active = self._dec_stage.model
+        if (
+            active is not None
+            and not isinstance(active.pipeline, AdaptiveDecoder)
+            and active.model_id != self._unadaptable
+        ):
+            self._adopt(ctx, active)
+        return []
+
+    def on_marker(self, ctx: StageContext, marker: Marker) -> list[Message]:
+        if self.mode == "supervised":
+            self._on_marker(marker.value, marker.t)
+        return []
+
+    def on_message(self, ctx: StageContext, message: Message) -> Message | None:
+        if isinstance(message, Prediction) and self.decoder is not None:
+            self._on_prediction(message.t)
+        return message
 
     def _class_of(self, value: str) -> str | None:
-        model = self.session.model
+        model = self._dec_stage.model
         if model is None:
             return None
         if value in model.classes:
@@ -160,7 +182,7 @@ class SessionAdaptation:
 
     def _on_marker(self, value: str, t: float) -> None:
         label = self._class_of(value)
-        model = self.session.model
+        model = self._dec_stage.model
         if label is not None and model is not None:
             self._pending.append((t + model.window_s, label))
 
@@ -171,7 +193,7 @@ class SessionAdaptation:
             self._calls_seen, self._k = dec.n_calls_, 0
         cov = dec.last_covs_[self._k] if self._k < len(dec.last_covs_) else None
         self._k += 1
-        half = 0.5 * self.session.config.step_s
+        half = 0.5 * self.step_s
         for want, label in list(self._pending):
             if t >= want - half:
                 self._pending.remove((want, label))
@@ -180,7 +202,6 @@ class SessionAdaptation:
                     self._labels.append(label)
                     self._since_refit += 1
         self._maybe_refit()
-        self._activate_ready()
 
     # ----------------------------------------------------------------- supervised refits
     def _maybe_refit(self) -> None:
@@ -189,7 +210,7 @@ class SessionAdaptation:
         if self._refit is not None and self._refit.is_alive():
             return
         counts = {c: self._labels.count(c) for c in set(self._labels)}
-        model = self.session.model
+        model = self._dec_stage.model
         if model is None or len(counts) < len(model.classes):
             return
         if min(counts.values()) < self.min_per_class:
@@ -201,7 +222,7 @@ class SessionAdaptation:
         self._refit = threading.Thread(
             target=self._run_refit,
             args=(model, base, R, covs, labels),
-            name=f"bci-adapt-refit-{self.session.id}",
+            name="bci-adapt-refit",
             daemon=True,
         )
         self._refit.start()
@@ -243,17 +264,15 @@ class SessionAdaptation:
                 self.store.save(new)
             self._ready = new
         except Exception as exc:  # said in the status and the log, never swallowed
-            logger.exception("session %s: adaptation refit failed", self.session.id)
+            logger.exception("adaptation refit failed")
             self.error = f"refit failed: {type(exc).__name__}: {exc}"
 
-    def _activate_ready(self) -> None:
-        new, self._ready = self._ready, None
-        if new is None:
-            return
-        self.versions.append(new.model_id)
-        self._adopt(new)
-
     # ----------------------------------------------------------------- status
+    def wait_refit(self, timeout: float | None = None) -> None:
+        """Block until a running refit thread ends (tests step sessions by hand)."""
+        if self._refit is not None:
+            self._refit.join(timeout)
+
     def status(self) -> dict[str, Any]:
         """JSON-ready state for ``GET /sessions/{id}``."""
         dec = self.decoder

@@ -18,6 +18,7 @@ import numpy as np
 
 from bci.decoders.model import Model
 from bci.errors import DataError
+from bci.online.messages import Message, Prediction
 from bci.online.session import DecodingSession, SessionConfig
 from bci.online.sources import ArraySource
 
@@ -75,17 +76,17 @@ def replay_predictions(
     Returns
     -------
     t : ndarray, shape (n_decisions,)
-        Time of each decision's last window sample.
+        LSL time of each decision's last window sample.
     proba : ndarray, shape (n_decisions, n_classes)
         Probabilities in the order of ``classes``.
     """
     t_end: list[float] = []
     probs: list[list[float]] = []
 
-    def collect(msg: dict[str, Any]) -> None:
-        if msg["type"] == "prediction":
-            t_end.append(msg["t"])
-            probs.append([msg["probabilities"][c] for c in classes])
+    def collect(msg: Message) -> None:
+        if isinstance(msg, Prediction):
+            t_end.append(msg.t)
+            probs.append([msg.probabilities[c] for c in classes])
 
     unsubscribe = session.subscribe(collect)
     while not source.done:

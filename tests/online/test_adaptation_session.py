@@ -9,6 +9,7 @@ from bci.decoders import make_pipeline
 from bci.decoders.adaptation import AdaptiveDecoder, ReferenceTracker, riemann_distance
 from bci.decoders.model import Model
 from bci.decoders.recentering import Recentering
+from bci.online.adaptation import AdaptationStage
 from bci.online.session import DecodingSession, SessionConfig
 from bci.online.sources import ArraySource
 from bci.signal import filter_continuous
@@ -90,10 +91,10 @@ def test_session_tracks_a_shift_and_matches_the_offline_replay(rng: np.random.Ge
 
 
 def test_recenter_option_wraps_the_model_and_reports_its_state(rng: np.random.Generator) -> None:
-    from bci.online.adaptation import SessionAdaptation
-
     session, src, model = _session(_pipeline(rng), _noise(rng, 20))
-    session.adaptation = SessionAdaptation(session, "recenter", update_s=0.5, init_s=2.0)
+    session.add_stage(
+        AdaptationStage(session.decoder, STEP_S, "recenter", update_s=0.5, init_s=2.0)
+    )
     msgs: list[dict] = []
     session.subscribe(msgs.append)
     while not src.done:
@@ -111,13 +112,11 @@ def test_recenter_option_wraps_the_model_and_reports_its_state(rng: np.random.Ge
 def test_a_model_without_recentering_is_decoded_unadapted_with_a_warning(
     rng: np.random.Generator,
 ) -> None:
-    from bci.online.adaptation import SessionAdaptation
-
     X = rng.standard_normal((20, len(CH), WIN))
     y = np.array(["left", "right"] * 10)
     pipe = make_pipeline("ts-lr").fit(X, y)
     session, src, _ = _session(pipe, _noise(rng, 5))
-    session.adaptation = SessionAdaptation(session, "recenter")
+    session.add_stage(AdaptationStage(session.decoder, STEP_S, "recenter"))
     while not src.done:
         session.step()
     assert session.n_windows > 0
@@ -130,14 +129,19 @@ def test_supervised_refits_are_new_versions_in_the_registry(
     rng: np.random.Generator, tmp_path: object
 ) -> None:
     from bci.decoders.store import ModelStore
-    from bci.online.adaptation import SessionAdaptation
 
     store = ModelStore(tmp_path)
     session, src, model = _session(_pipeline(rng), _noise(rng, 40))
-    adapt = SessionAdaptation(
-        session, "supervised", store=store, init_s=2.0, refit_every=4, min_per_class=2
+    adapt = AdaptationStage(
+        session.decoder,
+        STEP_S,
+        "supervised",
+        store=store,
+        init_s=2.0,
+        refit_every=4,
+        min_per_class=2,
     )
-    session.adaptation = adapt
+    session.add_stage(adapt)
     msgs: list[dict] = []
     session.subscribe(msgs.append)
     cue_every = 3 * int(SFREQ)  # a labelled trial every 3 s, left and right in turn
@@ -147,8 +151,7 @@ def test_supervised_refits_are_new_versions_in_the_registry(
             session.add_marker(["left", "right"][n_cues % 2], t=src.pos / SFREQ, source="app")
             n_cues += 1
         session.step()
-        if adapt._refit is not None:
-            adapt._refit.join()  # the refit thread, waited for here so the test is stepped
+        adapt.wait_refit()  # the refit thread, waited for here so the test is stepped
     st = session.status()["adaptation"]
     assert st["labelled_trials"] == n_cues == 9
     assert len(st["versions"]) == 2 and st["error"] is None  # after trials 4 and 8

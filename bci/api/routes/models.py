@@ -176,13 +176,4 @@ def activate_model(session_id: str, body: ModelActivate, manager: ManagerDep) ->
     Refused (409) when the model's channels (names and order) or sampling rate differ from
     the session's stream, or, when the session has a paradigm, its classes differ.
     """
-    session = manager.get(session_id)
-    model = manager.get_model(body.model_id)
-    paradigm = getattr(session, "paradigm", None)
-    if paradigm is not None:
-        from bci.paradigms import get_paradigm
-
-        par = get_paradigm(paradigm) if isinstance(paradigm, str) else paradigm
-        model.check_compatible(session.ch_names, session.sfreq, list(par.labels))
-    session.set_model(model)
-    return session_out(session)
+    return session_out(manager.activate_model(session_id, body.model_id))

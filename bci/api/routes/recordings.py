@@ -21,18 +21,12 @@ router = APIRouter(tags=["recordings"])
 @router.post("/sessions/{session_id}/recording", response_model=SessionOut, status_code=201)
 def start_recording(session_id: str, manager: ManagerDep) -> SessionOut:
     """Start recording raw EEG, markers and predictions to a new XDF file."""
-    s = manager.get(session_id)
-    s.start_recording(manager.recordings_dir)
-    return session_out(s)
+    return session_out(manager.start_recording(session_id))
 
 
 @router.delete("/sessions/{session_id}/recording", response_model=SessionOut)
 def stop_recording(session_id: str, manager: ManagerDep) -> SessionOut:
-    s = manager.get(session_id)
-    if s.recording is None:
-        raise SessionStateError(f"Session {s.id} is not recording")
-    s.stop_recording()
-    return session_out(s)
+    return session_out(manager.stop_recording(session_id))
 
 
 def _recording_file(manager: SessionManager, name: str) -> Path:
@@ -47,11 +41,7 @@ def _recording_file(manager: SessionManager, name: str) -> Path:
 @router.get("/recordings")
 def list_recordings(manager: ManagerDep) -> list[dict[str, Any]]:
     folder = manager.recordings_dir
-    active = {
-        s.recording.path.name: s.id
-        for s in manager.list()
-        if s.recording is not None and s.recording.active
-    }
+    active = manager.active_recordings()
     out = []
     for p in sorted(folder.glob("*.xdf")) if folder.is_dir() else []:
         st = p.stat()

@@ -17,16 +17,14 @@ from bci.api.schemas import (
     SessionCreate,
     SessionOut,
 )
-from bci.errors import NotFoundError, StreamNotFoundError
-from bci.online.manager import SessionManager
-from bci.online.session import DecodingSession
+from bci.errors import StreamNotFoundError
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
 
-def session_out(s: DecodingSession) -> SessionOut:
-    st: dict[str, Any] = s.status()
-    return SessionOut(**st, pipeline=s.pipeline, websocket=f"/ws/sessions/{s.id}")
+def session_out(st: dict[str, Any]) -> SessionOut:
+    """A session status (``manager.session_status``) as the API returns it."""
+    return SessionOut(**st, websocket=f"/ws/sessions/{st['id']}")
 
 
 @router.post("", response_model=SessionOut, status_code=status.HTTP_201_CREATED)
@@ -63,34 +61,34 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         record=body.record,
         adaptation=body.adaptation,
     )
-    return session_out(session)
+    return session_out(manager.session_status(session.id))
 
 
 @router.get("", response_model=list[SessionOut])
 def list_sessions(manager: ManagerDep) -> list[SessionOut]:
-    return [session_out(s) for s in manager.list()]
+    return [session_out(s.status()) for s in manager.list()]
 
 
 @router.get("/{session_id}", response_model=SessionOut)
 def get_session(session_id: str, manager: ManagerDep) -> SessionOut:
-    return session_out(manager.get(session_id))
+    return session_out(manager.session_status(session_id))
 
 
 @router.delete("/{session_id}", response_model=SessionOut)
 def delete_session(session_id: str, manager: ManagerDep) -> SessionOut:
-    return session_out(manager.delete(session_id))
+    return session_out(manager.delete(session_id).status())
 
 
 @router.post("/{session_id}/events", response_model=EventOut, status_code=201)
 def post_event(session_id: str, body: EventIn, manager: ManagerDep) -> EventOut:
     """Record an app event; stamped on the LSL clock on arrival unless ``t`` is given."""
-    m = manager.get(session_id).add_marker(body.value, body.t, source="http")
+    m = manager.add_event(session_id, body.value, body.t, source="http")
     return EventOut(t=m.t, value=m.value, source=m.source)
 
 
 @router.get("/{session_id}/events", response_model=list[EventOut])
 def list_events(session_id: str, manager: ManagerDep) -> list[EventOut]:
-    markers = manager.get(session_id).markers
+    markers = manager.events(session_id)
     return [EventOut(t=m.t, value=m.value, source=m.source) for m in markers]
 
 
@@ -98,34 +96,17 @@ def list_events(session_id: str, manager: ManagerDep) -> list[EventOut]:
 def start_calibration(session_id: str, body: CalibrationIn, manager: ManagerDep) -> CalibrationOut:
     """Run a cued calibration: cues on the WebSocket and on LSL, trials cut at the cue times,
     then the pipeline is cross-validated, fitted, stored and activated."""
-    from bci.online.calibration import CalibrationSpec
-
-    data = body.model_dump()
-    data["pipeline"] = data["pipeline"] or manager.get(session_id).pipeline or "ts-lr"
-    cal = manager.start_calibration(session_id, CalibrationSpec(**data))
-    return CalibrationOut(**cal.progress())
+    return CalibrationOut(**manager.start_calibration(session_id, body.model_dump()))
 
 
 @router.get("/{session_id}/calibration", response_model=CalibrationOut)
 def get_calibration(session_id: str, manager: ManagerDep) -> CalibrationOut:
-    return CalibrationOut(**manager.get_calibration(session_id).progress())
+    return CalibrationOut(**manager.calibration_progress(session_id))
 
 
 @router.delete("/{session_id}/calibration", response_model=CalibrationOut)
 def cancel_calibration(session_id: str, manager: ManagerDep) -> CalibrationOut:
-    cal = manager.get_calibration(session_id)
-    cal.cancel()
-    return CalibrationOut(**cal.progress())
-
-
-def _feed(manager: SessionManager, session_id: str) -> Any:
-    session = manager.get(session_id)
-    if session.mu_feed is None:
-        raise NotFoundError(
-            f"Mu suppression is off for session {session.id}: "
-            f"PUT /sessions/{session.id}/mu-suppression first"
-        )
-    return session.mu_feed
+    return CalibrationOut(**manager.cancel_calibration(session_id))
 
 
 @router.put("/{session_id}/mu-suppression")
@@ -133,31 +114,20 @@ def enable_mu_suppression(
     session_id: str, body: MuSuppressionIn, manager: ManagerDep
 ) -> dict[str, Any]:
     """Publish a mu-suppression value (log10 power / baseline power) every ``step_s``."""
-    from bci.online.neurofeedback import MuSuppressionFeed
-
-    session = manager.get(session_id)
-    session.mu_feed = MuSuppressionFeed(session, **body.model_dump())
-    status: dict[str, Any] = session.mu_feed.status()
-    return status
+    return manager.enable_mu_suppression(session_id, body.model_dump())
 
 
 @router.get("/{session_id}/mu-suppression")
 def get_mu_suppression(session_id: str, manager: ManagerDep) -> dict[str, Any]:
-    status: dict[str, Any] = _feed(manager, session_id).status()
-    return status
+    return manager.mu_suppression_status(session_id)
 
 
 @router.post("/{session_id}/mu-suppression/baseline")
 def set_mu_baseline(session_id: str, body: BaselineIn, manager: ManagerDep) -> dict[str, Any]:
     """Use the last ``seconds`` of signal as the baseline (end of a baseline/rest run)."""
-    feed = _feed(manager, session_id)
-    feed.set_baseline_now(body.seconds)
-    status: dict[str, Any] = feed.status()
-    return status
+    return manager.set_mu_baseline(session_id, body.seconds)
 
 
 @router.delete("/{session_id}/mu-suppression")
 def disable_mu_suppression(session_id: str, manager: ManagerDep) -> dict[str, Any]:
-    status: dict[str, Any] = _feed(manager, session_id).status()
-    manager.get(session_id).mu_feed = None
-    return status
+    return manager.disable_mu_suppression(session_id)

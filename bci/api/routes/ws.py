@@ -10,12 +10,12 @@ import asyncio
 import json
 import logging
 import threading
-from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from bci.errors import BCIError
 from bci.online.manager import SessionManager
+from bci.online.messages import ErrorMessage, EventAck, Hello, Message, Pong
 
 logger = logging.getLogger(__name__)
 
@@ -25,17 +25,17 @@ router = APIRouter(tags=["websocket"])
 _encoded = threading.local()
 
 
-def _encode(msg: dict[str, Any]) -> str:
+def _encode(msg: Message) -> str:
     """JSON text of ``msg``, computed once however many clients receive it.
 
     A session hands the same dict to every subscriber in turn, from one thread; the last
-    encoding is remembered per thread, so N clients cost one ``json.dumps``, not N.
+    encoding is remembered per thread, so N clients cost one encoding, not N.
     """
     last = getattr(_encoded, "last", None)
     if last is not None and last[0] is msg:
         text: str = last[1]
         return text
-    text = json.dumps(msg)
+    text = msg.to_json()
     _encoded.last = (msg, text)
     return text
 
@@ -58,7 +58,7 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
         session = manager.get(session_id)
     except BCIError as exc:
         await websocket.accept()
-        await websocket.send_text(json.dumps({"type": "error", "detail": str(exc)}))
+        await websocket.send_text(ErrorMessage(detail=str(exc)).to_json())
         await websocket.close(code=4404)
         return
     await websocket.accept()
@@ -67,14 +67,13 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
     # Raw-signal frames (~10/s, ~1 KB) only for clients that draw traces: ?signal=1
     want_signal = websocket.query_params.get("signal", "0") in ("1", "true", "yes")
 
-    def on_message(msg: dict[str, Any]) -> None:  # engine thread
-        if msg["type"] == "signal" and not want_signal:
+    def on_message(msg: Message) -> None:  # engine thread
+        if msg.type == "signal" and not want_signal:
             return
         loop.call_soon_threadsafe(_offer, queue, _encode(msg))
 
     unsubscribe = session.subscribe(on_message)
-    hello = {"type": "hello", "session": session.status()}
-    await websocket.send_text(json.dumps(hello))
+    await websocket.send_text(Hello(session=session.status()).to_json())
 
     async def sender() -> None:
         while True:
@@ -83,8 +82,9 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
     async def receiver() -> None:
         while True:
             text = await websocket.receive_text()
-            reply = _handle_client_message(manager, session_id, text)
-            await websocket.send_text(json.dumps(reply))
+            # An event is a session command that waits for the engine: not on the event loop.
+            reply = await asyncio.to_thread(_handle_client_message, manager, session_id, text)
+            await websocket.send_text(reply.to_json())
 
     tasks = [asyncio.create_task(sender()), asyncio.create_task(receiver())]
     try:
@@ -99,30 +99,27 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
         unsubscribe()
 
 
-def _handle_client_message(manager: SessionManager, session_id: str, text: str) -> dict[str, Any]:
+def _handle_client_message(manager: SessionManager, session_id: str, text: str) -> Message:
     """Client -> server: ``{"type": "event", "value": "video_onset"}`` and ``{"type": "ping"}``."""
     try:
         msg = json.loads(text)
     except json.JSONDecodeError as exc:
-        return {"type": "error", "detail": f"message is not valid JSON: {exc}"}
+        return ErrorMessage(detail=f"message is not valid JSON: {exc}")
     if not isinstance(msg, dict) or "type" not in msg:
-        return {"type": "error", "detail": "message must be a JSON object with a 'type' field"}
+        return ErrorMessage(detail="message must be a JSON object with a 'type' field")
     kind = msg["type"]
     if kind == "ping":
-        return {"type": "pong"}
+        return Pong()
     if kind == "event":
         value = msg.get("value")
         if not isinstance(value, str) or not value or len(value) > 200:
-            return {"type": "error", "detail": "event 'value' must be a string of 1-200 chars"}
+            return ErrorMessage(detail="event 'value' must be a string of 1-200 chars")
         t = msg.get("t")
         if t is not None and not isinstance(t, int | float):
-            return {"type": "error", "detail": f"event 't' must be a number, got {t!r}"}
+            return ErrorMessage(detail=f"event 't' must be a number, got {t!r}")
         try:
-            m = manager.get(session_id).add_marker(value, t, source="websocket")
+            m = manager.add_event(session_id, value, t, source="websocket")
         except BCIError as exc:
-            return {"type": "error", "detail": str(exc)}
-        return {"type": "event_ack", "t": m.t, "value": m.value}
-    return {
-        "type": "error",
-        "detail": f"unknown message type {kind!r}; expected 'event' or 'ping'",
-    }
+            return ErrorMessage(detail=str(exc))
+        return EventAck(t=m.t, value=m.value)
+    return ErrorMessage(detail=f"unknown message type {kind!r}; expected 'event' or 'ping'")
