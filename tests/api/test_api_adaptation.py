@@ -46,7 +46,7 @@ def test_recenter_session_reports_its_adaptation(client, noise_outlet, recenteri
         lambda: (j := client.get(f"/sessions/{sid}").json())["adaptation"]["n_updates"] > 4 and j
     )
     a = st["adaptation"]
-    assert a["active"] and a["error"] is None and a["guard"] == "balanced"
+    assert a["active"] and a["error"] is None and a["guard"] == "weighted"
     # 8 s of warm-up at one update per 0.5 s: the running mean, no drift measured yet
     assert a["warming_up"] is (a["n_updates"] < 16)
     assert (a["drift"] is None) is a["warming_up"]

@@ -103,7 +103,7 @@ def test_recenter_option_wraps_the_model_and_reports_its_state(rng: np.random.Ge
     assert len(preds) == (20 * int(SFREQ) - WIN) // 25 + 1
     assert {m["model_id"] for m in preds} == {model.model_id}  # same model, moving reference
     st = session.status()["adaptation"]
-    assert st["mode"] == "recenter" and st["active"] and st["guard"] == "balanced"
+    assert st["mode"] == "recenter" and st["active"] and st["guard"] == "weighted"
     assert st["update_every_windows"] == 2
     assert st["n_updates"] == -(-len(preds) // 2)
     assert st["warming_up"] is False and st["drift"] > 0
