@@ -9,8 +9,7 @@ import pytest
 from _helpers import wait_until
 from conftest import CH, SFREQ
 
-from bci.decoders import make_pipeline
-from bci.decoders.model import Model
+from bci.decoders.model import Model, train_model
 
 pytestmark = pytest.mark.network
 
@@ -21,27 +20,24 @@ def recentering_model(manager) -> Model:
     X = rng.standard_normal((30, len(CH), int(0.5 * SFREQ)))
     y = np.array(["left", "right"] * 15)
     X[y == "right", 2] *= 2
-    pipe = make_pipeline("ts-lr", recentering=True).fit(X, y)
-    model = Model(
-        pipeline=pipe,
-        pipeline_name="ts-lr",
-        classes=list(pipe.classes_),
-        ch_names=CH,
-        sfreq=SFREQ,
-        band=(8.0, 30.0),
-        window_s=0.5,
-    )
+    params = {"recentering": True}
+    model = train_model(X, y, ch_names=CH, sfreq=SFREQ, band=(8.0, 30.0), cv=2, params=params)
     manager.add_model(model)
     return model
 
 
+def _start(client, outlet, model: Model, adaptation: str) -> dict:
+    body = {"name": outlet.name, "model_id": model.model_id, "adaptation": adaptation}
+    r = client.post("/sessions", json={**body, "timeout": 10})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
 def test_recenter_session_reports_its_adaptation(client, noise_outlet, recentering_model):
     mid = recentering_model.model_id
-    body = {"name": noise_outlet.name, "model_id": mid, "adaptation": "recenter", "timeout": 10}
-    r = client.post("/sessions", json=body)
-    assert r.status_code == 201, r.text
-    sid = r.json()["id"]
-    assert r.json()["adaptation"]["mode"] == "recenter"
+    sess = _start(client, noise_outlet, recentering_model, "recenter")
+    sid = sess["id"]
+    assert sess["adaptation"]["mode"] == "recenter"
     st = wait_until(
         lambda: (j := client.get(f"/sessions/{sid}").json())["adaptation"]["n_updates"] > 4 and j
     )
@@ -51,16 +47,13 @@ def test_recenter_session_reports_its_adaptation(client, noise_outlet, recenteri
     assert a["warming_up"] is (a["n_updates"] < 16)
     assert (a["drift"] is None) is a["warming_up"]
     assert st["last_prediction"]["model_id"] == mid
-    plain = client.post("/sessions", json={**body, "adaptation": "none"}).json()
+    plain = _start(client, noise_outlet, recentering_model, "none")
     assert plain["adaptation"] is None  # the default is "none"
 
 
 def test_supervised_session_refits_into_a_stored_version(client, noise_outlet, recentering_model):
     mid = recentering_model.model_id
-    body = {"name": noise_outlet.name, "model_id": mid, "adaptation": "supervised", "timeout": 10}
-    r = client.post("/sessions", json=body)
-    assert r.status_code == 201, r.text
-    sid = r.json()["id"]
+    sid = _start(client, noise_outlet, recentering_model, "supervised")["id"]
     wait_until(lambda: client.get(f"/sessions/{sid}").json()["counts"]["windows"] > 0)
     for i in range(10):  # ten app trials, left and right in turn
         value = ["left", "right"][i % 2]
