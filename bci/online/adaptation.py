@@ -115,7 +115,7 @@ class AdaptationStage(Stage):
         self.error: str | None = None
         self._unadaptable: str | None = None  # the id of a model already tried
         self.versions: list[str] = []
-        self._calls_seen = -1
+        self._calls_seen: tuple[int, int] = (0, -1)
         self._k = 0
         self._pending: list[tuple[float, str]] = []  # (window end wanted, label)
         self._covs: list[np.ndarray] = []
@@ -189,8 +189,9 @@ class AdaptationStage(Stage):
     def _on_prediction(self, t: float) -> None:
         dec = self.decoder
         assert dec is not None
-        if dec.n_calls_ != self._calls_seen:  # a new predict_proba call: its windows in order
-            self._calls_seen, self._k = dec.n_calls_, 0
+        call = (id(dec), dec.n_calls_)
+        if call != self._calls_seen:  # a new predict_proba call: its windows come in order
+            self._calls_seen, self._k = call, 0
         cov = dec.last_covs_[self._k] if self._k < len(dec.last_covs_) else None
         self._k += 1
         half = 0.5 * self.step_s
