@@ -328,6 +328,13 @@ class AdaptiveDecoder:
     freeze_after_warmup : bool
         Stop updating once the warm-up is over (the "no adaptation" control: re-centred by the
         session's first windows only).
+    keep_covs : bool
+        Keep every window's covariance of the last call in ``last_covs_`` (the supervised
+        stage needs them; otherwise only updated windows' covariances are computed).
+    use_fast : bool
+        Decide with :func:`bci.decoders.fast.compile_pipeline`'s numpy path, recompiled at
+        each reference update (about 10x cheaper per window than the sklearn steps); falls
+        back to the sklearn steps when a step does not compile.
 
     Attributes
     ----------
@@ -337,7 +344,8 @@ class AdaptiveDecoder:
     n_calls_ : int
         Calls of :meth:`predict_proba`.
     last_covs_ : ndarray, shape (n_windows, n_channels, n_channels)
-        Covariances of the windows of the last call (before re-centring), in order.
+        With ``keep_covs``: covariances of the windows of the last call (before
+        re-centring), in order; empty otherwise.
     """
 
     def __init__(
@@ -346,6 +354,8 @@ class AdaptiveDecoder:
         tracker: ReferenceTracker,
         update_every: int = 8,
         freeze_after_warmup: bool = False,
+        keep_covs: bool = False,
+        use_fast: bool = True,
     ) -> None:
         steps = list(getattr(pipeline, "steps", []))
         where = [i for i, (_, st) in enumerate(steps) if isinstance(st, Recentering)]
@@ -357,8 +367,10 @@ class AdaptiveDecoder:
         if int(update_every) < 1:
             raise SignalError(f"update_every must be >= 1, got {update_every}")
         self.pipeline = pipeline
-        self._head = pipeline[: where[0]]
-        self._tail = pipeline[where[0] + 1 :]
+        self._at = where[0]
+        self._rec: Recentering = steps[self._at][1]
+        self._head = pipeline[: self._at]
+        self._tail = pipeline[self._at + 1 :]
         self.tracker = tracker
         self.update_every = int(update_every)
         self.freeze_after_warmup = bool(freeze_after_warmup)
@@ -366,7 +378,10 @@ class AdaptiveDecoder:
         self.n_windows_ = 0
         self.n_calls_ = 0
         self.last_covs_: np.ndarray = np.empty((0, 0, 0))
+        self.keep_covs = bool(keep_covs)
+        self.use_fast = bool(use_fast)
         self._isqrt: tuple[int, np.ndarray] | None = None
+        self._fast: tuple[int, Any] | None = None
 
     def _whiten(self, c: np.ndarray) -> np.ndarray:
         R = self.tracker.reference_
@@ -378,6 +393,36 @@ class AdaptiveDecoder:
         isqrt = self._isqrt[1]
         out = isqrt @ c @ isqrt
         return np.asarray((out + out.T) / 2.0)
+
+    def _with_reference(self) -> Any:
+        """The pipeline with its Recentering step holding the current reference (a copy)."""
+        from sklearn.pipeline import Pipeline
+
+        rec = Recentering(metric=self._rec.metric)
+        rec.reference_, rec.n_channels_ = self.tracker.reference_, self._rec.n_channels_
+        steps = list(self.pipeline.steps)
+        steps[self._at] = (steps[self._at][0], rec)
+        return Pipeline(steps)
+
+    def _fast_decoder(self) -> Any:
+        """The compiled pipeline for the current reference (recompiled after each update)."""
+        key = id(self.tracker.reference_)
+        if self._fast is not None and self._fast[0] == key:
+            return self._fast[1]
+        fast = None
+        if self.use_fast:
+            from bci.decoders.fast import compile_pipeline
+
+            try:
+                fast = compile_pipeline(self._with_reference())
+            except DecoderError as exc:  # an unsupported step: the sklearn steps, same numbers
+                logger.info("adaptive decoder: no fast path (%s)", exc)
+                self.use_fast = False
+        self._fast = (key, fast)
+        return fast
+
+    def _cov(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self._head.transform(x[None]))[0]
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Decide each window in order, updating the reference as configured.
@@ -391,21 +436,30 @@ class AdaptiveDecoder:
         -------
         proba : ndarray, shape (n_windows, n_classes)
         """
-        covs = np.asarray(self._head.transform(X))
+        X = np.asarray(X, dtype=np.float64)
+        covs = np.asarray(self._head.transform(X)) if self.keep_covs else None
         self.n_calls_ += 1
-        self.last_covs_ = covs  # the supervised stage pairs them with the predictions
-        out = np.empty((len(covs), len(self.classes_)))
-        for i, c in enumerate(covs):
+        self.last_covs_ = covs if covs is not None else np.empty((0, 0, 0))
+        out = np.empty((len(X), len(self.classes_)))
+        for i, x in enumerate(X):
+            c = covs[i] if covs is not None else None
             seeded = False
             if self.tracker.reference_ is None:
+                c = self._cov(x) if c is None else c
                 self.tracker.update(c[None])
                 seeded = True
-            p = np.asarray(self._tail.predict_proba(self._whiten(c)[None]))[0]
+            fast = self._fast_decoder()
+            if fast is not None:
+                p = np.asarray(fast.predict_proba(x[None]))[0]
+            else:
+                c = self._cov(x) if c is None else c
+                p = np.asarray(self._tail.predict_proba(self._whiten(c)[None]))[0]
             out[i] = p
             self.n_windows_ += 1
             due = (self.n_windows_ - 1) % self.update_every == 0
             frozen = self.freeze_after_warmup and not self.tracker.warming_up
             if due and not seeded and not frozen:
+                c = self._cov(x) if c is None else c
                 self.tracker.update(c[None], p[None])
         return out
 

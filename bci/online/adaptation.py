@@ -128,7 +128,12 @@ class AdaptationStage(Stage):
     def _adopt(self, ctx: StageContext, model: Model) -> None:
         """Wrap a newly activated plain model in an adaptive decoder sharing the tracker."""
         try:
-            dec = AdaptiveDecoder(model.pipeline, self.tracker, self.update_every)
+            dec = AdaptiveDecoder(
+                model.pipeline,
+                self.tracker,
+                self.update_every,
+                keep_covs=self.mode == "supervised",
+            )
         except DecoderError as exc:
             self._unadaptable = model.model_id  # said once, not at every tick
             self.decoder, self.error = None, f"model {model.model_id} not adapted: {exc}"

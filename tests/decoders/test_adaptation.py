@@ -193,3 +193,22 @@ def test_adaptive_decoder_needs_a_recentering_step(rng: np.random.Generator) -> 
     pipe = make_pipeline("ts-lr").fit(Xs, ys)
     with pytest.raises(DecoderError, match=r"needs a pipeline with a Recentering step .*'cov'"):
         AdaptiveDecoder(pipe, ReferenceTracker())
+
+
+def test_fast_path_gives_the_sklearn_steps_numbers(rng: np.random.Generator) -> None:
+    from bci.decoders import make_pipeline
+    from bci.decoders.adaptation import AdaptiveDecoder
+
+    Xs, ys = _epochs(rng, 40, np.eye(N_CH))
+    pipe = make_pipeline("ts-lr", recentering=True).fit(Xs, ys)
+    Xt, _ = _epochs(rng, 40, expm(_sym(rng, 0.3)))
+    runs = {}
+    for fast in (True, False):
+        dec = AdaptiveDecoder(
+            pipe, ReferenceTracker("weighted", alpha=0.1, n_init=4), 3, use_fast=fast
+        )
+        P = np.concatenate([dec.predict_proba(Xt[i : i + 3]) for i in range(0, 40, 3)])
+        runs[fast] = (P, dec.tracker.reference_, dec._fast)
+    np.testing.assert_allclose(runs[True][0], runs[False][0], atol=1e-9)
+    np.testing.assert_allclose(runs[True][1], runs[False][1], atol=1e-9)
+    assert runs[True][2][1] is not None and runs[False][2][1] is None  # both paths were used
