@@ -13,7 +13,7 @@ import numpy as np
 
 from bci.decoders.adaptation import GUARDS, ReferenceTracker
 from bci.decoders.recentering import Recentering
-from bci.evaluation.adaptation import MOTOR_CHANNELS, SubjectData
+from bci.evaluation.adaptation_data import MOTOR_CHANNELS, SubjectData
 
 __all__ = ["ENGINE_CONDITIONS", "replay_engine"]
 
