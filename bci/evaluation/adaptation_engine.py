@@ -88,6 +88,7 @@ def replay_engine(
     )
     m = Model(
         pipeline=decoder,
+        _fast=decoder if isinstance(decoder, AdaptiveDecoder) else None,
         pipeline_name="ts-lr",
         classes=[str(c) for c in clf.classes_],
         ch_names=list(MOTOR_CHANNELS),

@@ -115,6 +115,7 @@ class AdaptationStage(Stage):
         self.error: str | None = None
         self._unadaptable: str | None = None  # the id of a model already tried
         self.versions: list[str] = []
+        self.missed_trials = 0
         self._calls_seen: tuple[int, int] = (0, -1)
         self._k = 0
         self._pending: list[tuple[float, str]] = []  # (window end wanted, label)
@@ -141,7 +142,7 @@ class AdaptationStage(Stage):
             return
         self.decoder, self.error = dec, None
         self.base_model_id = model.model_id
-        ctx.set_model(replace(model, pipeline=dec, _fast=None))
+        ctx.set_model(replace(model, pipeline=dec, _fast=dec))  # it is its own fast path
 
     def tick(self, ctx: StageContext, now: float) -> list[Message]:
         """Adapt a newly active model; activate a finished refit."""
@@ -207,6 +208,8 @@ class AdaptationStage(Stage):
                     self._covs.append(cov)
                     self._labels.append(label)
                     self._since_refit += 1
+                else:  # no decision at the trial's end (a gap, a model swap): not guessed
+                    self.missed_trials += 1
         self._maybe_refit()
 
     # ----------------------------------------------------------------- supervised refits
@@ -292,6 +295,7 @@ class AdaptationStage(Stage):
         }
         if self.mode == "supervised":
             out["labelled_trials"] = len(self._labels)
+            out["missed_trials"] = self.missed_trials
             out["versions"] = list(self.versions)
             out["refitting"] = self._refit is not None and self._refit.is_alive()
         return out

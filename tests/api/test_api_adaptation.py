@@ -55,7 +55,9 @@ def test_supervised_session_refits_into_a_stored_version(client, noise_outlet, r
     mid = recentering_model.model_id
     sid = _start(client, noise_outlet, recentering_model, "supervised")["id"]
     wait_until(lambda: client.get(f"/sessions/{sid}").json()["counts"]["windows"] > 0)
-    for i in range(10):  # ten app trials, left and right in turn
+    # fourteen app trials, left and right in turn (a trial whose window end is lost to a
+    # stream hiccup is counted as missed, not guessed)
+    for i in range(14):
         value = ["left", "right"][i % 2]
         assert client.post(f"/sessions/{sid}/events", json={"value": value}).status_code < 300
         time.sleep(0.3)
@@ -67,7 +69,8 @@ def test_supervised_session_refits_into_a_stored_version(client, noise_outlet, r
     except AssertionError:
         raise AssertionError(client.get(f"/sessions/{sid}").json()) from None
     a = st["adaptation"]
-    assert a["labelled_trials"] >= 5 and a["error"] is None
+    assert a["labelled_trials"] + a["missed_trials"] <= 14
+    assert a["labelled_trials"] >= 10 and a["error"] is None
     new = a["versions"][0]
     assert new != mid
     card = client.get(f"/models/{new}").json()

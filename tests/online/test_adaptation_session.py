@@ -153,7 +153,7 @@ def test_supervised_refits_are_new_versions_in_the_registry(
         session.step()
         adapt.wait_refit()  # the refit thread, waited for here so the test is stepped
     st = session.status()["adaptation"]
-    assert st["labelled_trials"] == n_cues == 9
+    assert st["labelled_trials"] == n_cues == 9 and st["missed_trials"] == 0
     assert len(st["versions"]) == 2 and st["error"] is None  # after trials 4 and 8
     ids = [m["model_id"] for m in msgs if m["type"] == "prediction"]
     assert ids[0] == model.model_id and ids[-1] == st["versions"][-1]
