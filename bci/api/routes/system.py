@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query
 
 from bci import __version__
 from bci.api.deps import ManagerDep
 from bci.api.schemas import HealthOut, StreamOut
 from bci.headsets import motor_coverage_warnings
+from bci.online.messages import asyncapi_document
 
 router = APIRouter(tags=["system"])
 
@@ -35,3 +38,9 @@ def list_streams(
         warn = motor_coverage_warnings(d.ch_names, d.name) if d.type.upper() == "EEG" else []
         out.append(StreamOut(**d.to_dict(), warnings=warn))
     return out
+
+
+@router.get("/asyncapi.json")
+def asyncapi() -> dict[str, Any]:
+    """The WebSocket contract (AsyncAPI 3.0): every message type and its JSON schema."""
+    return asyncapi_document(__version__)
