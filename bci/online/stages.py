@@ -20,6 +20,8 @@ order  stage                                      what it does
 =====  =========================================  ============================================
 10     :class:`~bci.online.decoder.Decoder`        band filter, window schedule, model ->
                                                   ``prediction``; always present
+15     :class:`~bci.online.adaptation.AdaptationStage`  ``"adaptation"`` option: tracked re-centring
+                                                  reference, supervised refits (new versions)
 30     :class:`~bci.online.calibration.Calibration` cues, trials, fit -> ``cue``, ``calibration``
 40     :class:`~bci.online.neurofeedback.MuSuppressionFeed`  ``mu_suppression`` values
 50     :class:`~bci.online.monitor.SignalMonitor`  decimated traces, quality -> ``signal``

@@ -66,6 +66,7 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         record=body.record,
         marker_map=body.marker_map,
         lsl_outlet=body.lsl_outlet,
+        adaptation=body.adaptation,
     )
     return session_out(manager.session_status(session.id))
 
