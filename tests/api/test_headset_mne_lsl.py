@@ -86,7 +86,7 @@ def test_player_lsl_edf_through_the_service(live_server, manager, r04, stream_na
                     kind = msg["type"]
                     if kind == "prediction":
                         got["pred"].append(msg)
-                    elif kind == "marker" and "mapped" in msg:
+                    elif kind == "marker" and msg.get("mapped"):
                         got["mapped"].append((msg["value"], msg["mapped"]))
                     elif kind == "signal" and msg["quality"]:
                         got["quality"].append(msg["quality"])

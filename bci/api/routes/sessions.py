@@ -40,9 +40,11 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         marker_sources.append(manager.open_marker_source(body.markers, body.timeout))
     elif body.name:
         # LabRecorder-era tools publish "<name>-markers"; mne-lsl's Player "<name>-annotations".
+        # With a marker_map the markers are expected: wait as long as for the stream itself.
+        wait = body.timeout if body.marker_map else 0.3
         for suffix in ("-markers", "-annotations"):
             try:
-                marker_sources.append(manager.open_marker_source(f"{body.name}{suffix}", 0.3))
+                marker_sources.append(manager.open_marker_source(f"{body.name}{suffix}", wait))
                 break
             except StreamNotFoundError:
                 pass  # a stream without its own marker stream is normal
@@ -67,6 +69,11 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         marker_map=body.marker_map,
         lsl_outlet=body.lsl_outlet,
     )
+    if body.marker_map and not marker_sources:
+        session.warnings.append(
+            f"marker_map is set but no marker stream was found ('{body.name}-markers' or "
+            f"'{body.name}-annotations'); name it with \"markers\""
+        )
     return session_out(manager.session_status(session.id))
 
 
