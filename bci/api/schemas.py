@@ -99,6 +99,13 @@ class SessionCreate(BaseModel):
         description="smooth the stream's timestamps with liblsl's dejitter (proc_dejitter); "
         "off by default, because smoothing hides the jumps that reveal dropped samples",
     )
+    adaptation: Literal["none", "recenter", "supervised"] = Field(
+        "none",
+        description="Online adaptation: 'recenter' tracks the session's reference covariance "
+        "from its own windows (no labels; needs a model with a re-centring step); "
+        "'supervised' also refits on labelled trials (class markers), each refit a new "
+        "model version",
+    )
 
     @model_validator(mode="after")
     def _selector(self) -> SessionCreate:
@@ -130,6 +137,11 @@ class SessionOut(BaseModel):
     recording: dict[str, Any] | None = None
     lsl_outlet: dict[str, Any] | None = Field(
         None, description="the LSL prediction outlets (POST /sessions lsl_outlet), if on"
+    )
+    adaptation: dict[str, Any] | None = Field(
+        None,
+        description="Online adaptation state: mode, guard, n_updates, drift (Riemannian "
+        "distance of the reference from its warm-up value), versions of supervised refits",
     )
     websocket: str
 

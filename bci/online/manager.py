@@ -74,7 +74,7 @@ class SessionManager:
         command_timeout: float = 10.0,
     ) -> None:
         self.settings = settings
-        self.engine = engine or Engine()
+        self.engine = engine or Engine(batch=settings.engine_batch)
         if clock is None:
             from bci.streams.lsl import local_clock
 
@@ -179,8 +179,13 @@ class SessionManager:
         record: bool | None = None,
         marker_map: Mapping[str, str] | None = None,
         lsl_outlet: bool = False,
+        adaptation: str = "none",
     ) -> DecodingSession:
-        """Start a session on ``source`` (it is stepped by the engine from now on)."""
+        """Start a session on ``source`` (it is stepped by the engine from now on).
+
+        ``adaptation`` is ``"none"``, ``"recenter"`` or ``"supervised"``
+        (:mod:`bci.online.adaptation`).
+        """
         d = source.description
         try:
             if expected_channels is not None and d.n_channels != expected_channels:
@@ -207,6 +212,17 @@ class SessionManager:
             for src in (source, *(marker_sources or [])):
                 src.close()
             raise
+        if adaptation != "none":
+            from bci.online.adaptation import AdaptationStage
+
+            try:
+                session.add_stage(
+                    AdaptationStage(session.decoder, config.step_s, adaptation, store=self.store)
+                )
+            except BCIError:
+                for src in (source, *(marker_sources or [])):
+                    src.close()
+                raise
         session.pipeline = pipeline or self.settings.pipeline
         session.marker_map = dict(marker_map or {})
         if lsl_outlet:  # decisions on LSL too (bci-session-<id>-predictions-<instance>)

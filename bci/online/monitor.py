@@ -187,8 +187,13 @@ class SignalMonitor(Stage):
         self._band_power: dict[str, Any] = {}
 
     def tick(self, ctx: StageContext, now: float) -> list[Message]:
-        """A message if one is due at LSL time ``now`` and new samples arrived."""
+        """A message if one is due at LSL time ``now``, new samples arrived and a subscriber
+        takes signal frames (band power and quality are the costliest per-session work
+        besides decoding: skipped when nobody draws traces)."""
         if now < self._next_due:
+            return []
+        if not ctx.wants_signal():
+            self._next_due = now + 1.0 / self.rate_hz  # ask again one period later
             return []
         if self._cursor is not None:
             # Cheap check first: a step without one new whole block sends nothing.

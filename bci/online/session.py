@@ -158,6 +158,7 @@ class DecodingSession:
         self.ctx = StageContext(
             session_id, desc, self.raw, clock, self._warn, self._stamp, self.set_model
         )
+        self.ctx.wants_signal = self.wants_signal
         self._stages: list[Stage] = []
         # The stages that override each hook, in order (rebuilt when the stages change):
         # most stages need one or two hooks, and a step calls them for every session.
@@ -260,6 +261,17 @@ class DecodingSession:
                     self._subscribers.remove(callback)
 
         return _unsubscribe
+
+    def wants_signal(self) -> bool:
+        """Whether any subscriber takes ``signal`` frames.
+
+        A subscriber says no with a ``wants_signal`` attribute that is false (the WebSocket
+        fan-out does, unless a client asked for ``?signal=1``); the signal monitor then skips
+        its work (band power and quality every 0.1 s per session).
+        """
+        with self._sub_lock:
+            subs = list(self._subscribers)
+        return any(getattr(cb, "wants_signal", True) for cb in subs)
 
     def publish(self, message: Message) -> None:
         """Pass ``message`` through the stages' ``on_message``, then to every subscriber."""

@@ -128,6 +128,7 @@ class Inlet:
             (int(max(1, self.sfreq) * max_buflen) + 1, self.n_channels),
             NUMERIC_DTYPES[d.channel_format],
         )
+        self._n_polls = 0
         self._inlet.open_stream(timeout=5.0)
         _first_clock_offset(self._inlet, d.name)
 
@@ -145,6 +146,12 @@ class Inlet:
             The stream is lost for good (an outlet without ``source_id`` closed), or liblsl
             failed; the message says which.
         """
+        # An engine polls every inlet every few ms and most polls find nothing: asking liblsl
+        # first costs ~1.3 µs against ~6 µs for an empty pull_chunk (measured by the capacity
+        # bench). Every 64th poll still pulls, so a lost stream is still detected.
+        self._n_polls = (self._n_polls + 1) % 64
+        if self._n_polls and self._inlet.samples_available() == 0:
+            return Chunk(np.empty((0, self.n_channels)), np.empty(0))
         try:
             _, ts = self._inlet.pull_chunk(
                 timeout=0.0, max_samples=self._buf.shape[0], dest_obj=self._buf

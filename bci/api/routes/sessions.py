@@ -68,6 +68,7 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         record=body.record,
         marker_map=body.marker_map,
         lsl_outlet=body.lsl_outlet,
+        adaptation=body.adaptation,
     )
     if body.marker_map and not marker_sources:
         session.warnings.append(

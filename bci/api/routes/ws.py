@@ -10,12 +10,14 @@ import asyncio
 import json
 import logging
 import threading
+from collections.abc import Callable
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from bci.errors import BCIError
 from bci.online.manager import SessionManager
 from bci.online.messages import ErrorMessage, EventAck, Hello, Message, Pong
+from bci.online.session import DecodingSession
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,62 @@ def _offer(queue: asyncio.Queue[str], msg: str) -> None:
     queue.put_nowait(msg)
 
 
+class _Fanout:
+    """Every WebSocket client of one session in one event loop, behind one subscription.
+
+    The engine thread hands a message over once (one encoding, one thread hop); the event
+    loop then offers it to each client's queue. With one subscription per client, 1000
+    clients cost the engine thread 1000 ``call_soon_threadsafe`` per decision.
+    ``wants_signal`` tells the session whether anyone draws traces, so the signal monitor
+    (band power, quality: the costliest per-session work besides decoding) runs only then.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.clients: dict[asyncio.Queue[str], bool] = {}  # queue -> wants signal frames
+        self.wants_signal = False
+        self.unsubscribe: Callable[[], None] = lambda: None
+
+    def __call__(self, msg: Message) -> None:  # engine thread
+        self.loop.call_soon_threadsafe(self._deliver, msg.type == "signal", _encode(msg))
+
+    def _deliver(self, is_signal: bool, text: str) -> None:  # event-loop thread
+        for queue, want_signal in self.clients.items():
+            if want_signal or not is_signal:
+                _offer(queue, text)
+
+    def add(self, queue: asyncio.Queue[str], want_signal: bool) -> None:
+        self.clients[queue] = want_signal
+        self.wants_signal = any(self.clients.values())
+
+    def remove(self, queue: asyncio.Queue[str]) -> bool:
+        """Forget a client; True when it was the last one."""
+        self.clients.pop(queue, None)
+        self.wants_signal = any(self.clients.values())
+        return not self.clients
+
+
+def _fanout(websocket: WebSocket, session: DecodingSession) -> _Fanout:
+    """The session's fan-out in this app, subscribed on first use (event-loop thread)."""
+    state = websocket.app.state
+    fanouts: dict[DecodingSession, _Fanout] | None = getattr(state, "ws_fanouts", None)
+    if fanouts is None:
+        fanouts = state.ws_fanouts = {}
+    fan = fanouts.get(session)
+    if fan is None:
+        fan = fanouts[session] = _Fanout(asyncio.get_running_loop())
+        fan.unsubscribe = session.subscribe(fan)
+    return fan
+
+
+def _leave(websocket: WebSocket, session: DecodingSession, queue: asyncio.Queue[str]) -> None:
+    fanouts: dict[DecodingSession, _Fanout] = websocket.app.state.ws_fanouts
+    fan = fanouts[session]
+    if fan.remove(queue):
+        fan.unsubscribe()
+        del fanouts[session]
+
+
 @router.websocket("/ws/sessions/{session_id}")
 async def session_ws(websocket: WebSocket, session_id: str) -> None:
     manager: SessionManager = websocket.app.state.manager
@@ -62,18 +120,10 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
         await websocket.close(code=4404)
         return
     await websocket.accept()
-    loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str] = asyncio.Queue(maxsize=size)
     # Raw-signal frames (~10/s, ~1 KB) only for clients that draw traces: ?signal=1
     want_signal = websocket.query_params.get("signal", "0") in ("1", "true", "yes")
-
-    def on_message(msg: Message) -> None:  # engine thread
-        if msg.type == "signal" and not want_signal:
-            return
-        loop.call_soon_threadsafe(_offer, queue, _encode(msg))
-
-    unsubscribe = session.subscribe(on_message)
-    await websocket.send_text(Hello(session=session.status()).to_json())
+    _fanout(websocket, session).add(queue, want_signal)
 
     async def sender() -> None:
         while True:
@@ -86,8 +136,9 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
             reply = await asyncio.to_thread(_handle_client_message, manager, session_id, text)
             await websocket.send_text(reply.to_json())
 
-    tasks = [asyncio.create_task(sender()), asyncio.create_task(receiver())]
     try:
+        await websocket.send_text(Hello(session=session.status()).to_json())
+        tasks = [asyncio.create_task(sender()), asyncio.create_task(receiver())]
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for t in pending:
             t.cancel()
@@ -96,7 +147,7 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
             if err is not None and not isinstance(err, WebSocketDisconnect):
                 logger.info("websocket for session %s closed: %r", session_id, err)
     finally:
-        unsubscribe()
+        _leave(websocket, session, queue)
 
 
 def _handle_client_message(manager: SessionManager, session_id: str, text: str) -> Message:
