@@ -17,6 +17,9 @@ it when no engine steps the session (unit tests, before the engine starts, after
 so a command always completes and nothing waits for a step that will never come.
 """
 
+# Long module: the step, the command inbox, subscriptions and the status are one state
+# machine over one lock; what happens to samples is already in the stages' modules.
+
 from __future__ import annotations
 
 import logging
