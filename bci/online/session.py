@@ -358,8 +358,16 @@ class DecodingSession:
         out: list[Message] = []
         for stage in self._marker_hooks:
             out.extend(stage.on_marker(self.ctx, m))
-        extra = {"stream": m.stream or None, "mapped": m.label}
-        self.publish(MarkerMessage(session_id=self.id, t=t, value=m.value, source=source, **extra))
+        self.publish(
+            MarkerMessage(
+                session_id=self.id,
+                t=t,
+                value=m.value,
+                source=source,
+                stream=stream or None,
+                mapped=label,
+            )
+        )
         self._publish_all(out)
         return m
 
