@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -40,12 +41,18 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         marker_sources.append(manager.open_marker_source(body.markers, body.timeout))
     elif body.name:
         # LabRecorder-era tools publish "<name>-markers"; mne-lsl's Player "<name>-annotations".
-        for suffix in ("-markers", "-annotations"):
-            try:
-                marker_sources.append(manager.open_marker_source(f"{body.name}{suffix}", 0.3))
+        # Short looks at both names; with a marker_map the markers are expected, so keep
+        # looking for as long as the stream itself may take to appear.
+        deadline = time.monotonic() + (body.timeout if body.marker_map else 0.0)
+        while not marker_sources:
+            for suffix in ("-markers", "-annotations"):
+                try:
+                    marker_sources.append(manager.open_marker_source(f"{body.name}{suffix}", 0.3))
+                    break
+                except StreamNotFoundError:
+                    pass  # a stream without its own marker stream is normal
+            if time.monotonic() >= deadline:
                 break
-            except StreamNotFoundError:
-                pass  # a stream without its own marker stream is normal
     try:
         source = manager.open_lsl_source(
             body.name, body.type, body.source_id, body.timeout, dejitter=body.dejitter
@@ -68,6 +75,11 @@ def create_session(body: SessionCreate, manager: ManagerDep) -> SessionOut:
         lsl_outlet=body.lsl_outlet,
         adaptation=body.adaptation,
     )
+    if body.marker_map and not marker_sources:
+        session.warnings.append(
+            f"marker_map is set but no marker stream was found ('{body.name}-markers' or "
+            f"'{body.name}-annotations'); name it with \"markers\""
+        )
     return session_out(manager.session_status(session.id))
 
 
