@@ -23,6 +23,16 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_OUTPUT = "bci-evaluation"
 
+#: ``--protocol`` values.
+PROTOCOLS = ("within-session", "cross-subject", "calibration-curve")
+
+#: The 21 sensorimotor channels (FC, C and CP rows, 5 to 6) used by the transfer protocols.
+MOTOR_CHANNELS = (
+    *("FC5", "FC3", "FC1", "FCz", "FC2", "FC4", "FC6"),
+    *("C5", "C3", "C1", "Cz", "C2", "C4", "C6"),
+    *("CP5", "CP3", "CP1", "CPz", "CP2", "CP4", "CP6"),
+)
+
 
 def parse_subjects(text: str) -> list[int]:
     """``"1"``, ``"1,2,5"`` or ``"1-3"`` (or a mix) -> sorted unique subject numbers."""
@@ -67,6 +77,32 @@ def parse_events(text: str) -> dict[str, str]:
     return out
 
 
+def parse_trials(text: str) -> list[int]:
+    """``"2,5,10,20"`` -> ``[2, 5, 10, 20]`` (labelled trials per class, each >= 1)."""
+    try:
+        out = sorted({int(t) for t in str(text).split(",") if t.strip()})
+    except ValueError:
+        raise DataError(
+            f"--trials: cannot read {text!r}; expected numbers like 2,5,10,20"
+        ) from None
+    if not out or out[0] < 1:
+        raise DataError(f"--trials must be numbers >= 1, got {text!r}")
+    return out
+
+
+def parse_channels(text: str | None, default: str) -> tuple[str, ...] | None:
+    """``all`` -> None; ``motor`` -> :data:`MOTOR_CHANNELS`; else comma-separated names."""
+    value = (text or default).strip()
+    if value.lower() == "all":
+        return None
+    if value.lower() == "motor":
+        return MOTOR_CHANNELS
+    names = tuple(c.strip() for c in value.split(",") if c.strip())
+    if len(names) < 2:
+        raise DataError(f"--channels needs 'all', 'motor' or >= 2 names, got {value!r}")
+    return names
+
+
 def _pipelines(text: str) -> list[str]:
     from bci.decoders import get_pipeline, pipeline_names
 
@@ -94,7 +130,32 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     src.add_argument("--events", default=None, help="--file markers: T1=left,T2=right")
     proto = parser.add_argument_group("protocol")
+    proto.add_argument(
+        "--protocol",
+        choices=list(PROTOCOLS),
+        default="within-session",
+        help="within-session k-fold (MOABB), cross-subject (leave one subject out, zero "
+        "labelled trials of the target) or calibration-curve (first k trials per class of "
+        "the target labelled)",
+    )
     proto.add_argument("--pipelines", default="all", help="'all' or names: ts-lr,mdm,...")
+    proto.add_argument(
+        "--methods",
+        default=None,
+        help="transfer protocols: alignment methods, comma-separated (default: all of "
+        "none,recenter,rpa for cross-subject; within,recenter,rpa for calibration-curve)",
+    )
+    proto.add_argument(
+        "--trials",
+        default="2,5,10,20",
+        help="calibration-curve: labelled trials per class, comma-separated",
+    )
+    proto.add_argument(
+        "--channels",
+        default=None,
+        help="'all', 'motor' (the 21 FC/C/CP channels) or names C3,Cz,C4,...; default all "
+        "(within-session) or motor (transfer protocols)",
+    )
     proto.add_argument("--folds", type=int, default=5)
     proto.add_argument("--seed", type=int, default=42)
     proto.add_argument(
@@ -122,6 +183,18 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         action="store_true",
         help="run the recording through the online engine (pseudo-online) and compare its "
         "decisions with the offline score of the same pipeline, folds and windows",
+    )
+    dist = parser.add_argument_group("where the work runs (default: in this process)")
+    dist.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="start a local Dask cluster of N single-threaded worker processes",
+    )
+    dist.add_argument(
+        "--scheduler",
+        default=None,
+        help="address of an existing Dask scheduler, e.g. tcp://HOST:8786",
     )
     outg = parser.add_argument_group("output")
     outg.add_argument("--output", default=DEFAULT_OUTPUT, help="folder for results and figures")
@@ -210,6 +283,13 @@ def _run(args: argparse.Namespace) -> int:
 
     if _arg(args, "online"):
         return _run_online(args)
+    protocol = _arg(args, "protocol", "within-session")
+    if protocol != "within-session":
+        from bci.evaluation.transfer_cli import run_transfer
+
+        return run_transfer(args, protocol)
+    if _arg(args, "dataset") is not None:
+        return _run_subjects(args)
     folds = int(_arg(args, "folds", 5))
     n_perm = int(_arg(args, "permutations", 20))
     if n_perm < 0:
@@ -257,6 +337,120 @@ def _run(args: argparse.Namespace) -> int:
         + (f" and figures in {out / 'figures'}" if not _arg(args, "no_figures", False) else "")
     )
     return 0
+
+
+def data_specs(args: argparse.Namespace, channels: tuple[str, ...] | None) -> list[Any]:
+    """One :class:`~bci.evaluation.tasks.DataSpec` per ``--subjects`` entry (paths resolved)."""
+    from bci.datasets.eegbci import data_path
+    from bci.datasets.paradigms import get_eegbci_paradigm
+    from bci.evaluation.tasks import DataSpec
+
+    if _arg(args, "dataset") is None:
+        raise DataError("This protocol needs --dataset eegbci (with --subjects)")
+    if _arg(args, "file") is not None:
+        raise DataError("Give exactly one of --dataset eegbci or --file PATH")
+    paradigm = get_eegbci_paradigm(_arg(args, "paradigm") or "imagery-left-right").name
+    folder = data_path(_arg(args, "data_path"))
+    notch = _arg(args, "notch")
+    return [
+        DataSpec(
+            subject=sub,
+            paradigm=paradigm,
+            data_path=None if folder is None else str(Path(folder).resolve()),
+            tmin=float(_arg(args, "tmin", 0.0)),
+            tmax=float(_arg(args, "tmax", 3.0)),
+            notch=None if notch is None else float(notch),
+            channels=channels,
+        )
+        for sub in parse_subjects(_arg(args, "subjects", "1"))
+    ]
+
+
+def print_failures(failures: list[Any]) -> None:
+    """Name every failed task on stderr (the others' results are kept)."""
+    for f in failures:
+        print(f"error: {f}", file=sys.stderr)
+
+
+def _run_subjects(args: argparse.Namespace) -> int:
+    """Within-session over subjects: (subject, pipeline) tasks, serial or on Dask."""
+    import json
+
+    from bci.evaluation.figures import plot_subjects, write_figures
+    from bci.evaluation.protocol import PipelineScore, set_chance
+    from bci.evaluation.report import (
+        format_subject_matrix,
+        format_summary,
+        format_table,
+        summarise_subjects,
+        write_results,
+    )
+    from bci.evaluation.runner import run_tasks
+    from bci.evaluation.tasks import load_epochs, within_tasks
+
+    n_perm = int(_arg(args, "permutations", 20))
+    if n_perm < 0:
+        raise DataError(f"--permutations must be >= 0, got {n_perm}")
+    band = tuple(float(b) for b in _arg(args, "band", (8.0, 32.0)))
+    if len(band) != 2 or not 0 < band[0] < band[1]:
+        raise DataError(f"--band must be LOW HIGH with 0 < LOW < HIGH, got {band}")
+    params: dict[str, Any] = {}
+    if _arg(args, "cov_estimator"):
+        from bci.decoders import COVARIANCE_ESTIMATORS
+
+        COVARIANCE_ESTIMATORS.resolve(args.cov_estimator)
+        params["cov_estimator"] = args.cov_estimator
+    specs = data_specs(args, parse_channels(_arg(args, "channels"), "all"))
+    tasks = within_tasks(
+        specs,
+        _pipelines(_arg(args, "pipelines", "all")),
+        band=(band[0], band[1]),
+        n_folds=int(_arg(args, "folds", 5)),
+        seed=int(_arg(args, "seed", 42)),
+        n_permutations=n_perm,
+        params=params,
+    )
+    results, failures = run_tasks(
+        tasks,
+        workers=int(_arg(args, "workers", 0) or 0),
+        scheduler=_arg(args, "scheduler"),
+        progress=not _arg(args, "no_progress", False),
+        desc="within-session",
+    )
+    scores: list[PipelineScore] = []
+    nulls: dict[str, tuple[str, list[float], int]] = {}
+    for task, res in zip(tasks, results, strict=True):
+        if res is None:
+            continue
+        if task.kind == "chance":
+            nulls[task.data.label] = (task.pipeline, res["null"], task.n_permutations)
+        else:
+            scores.append(PipelineScore.from_dict(res["score"]))
+    for s in scores:
+        if s.subject in nulls:
+            set_chance(s, nulls[s.subject][1], nulls[s.subject][0], nulls[s.subject][2])
+    out = Path(_arg(args, "output", DEFAULT_OUTPUT))
+    write_results(scores, out)
+    summary = summarise_subjects(scores)
+    summary["failures"] = [str(f) for f in failures]
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if not _arg(args, "no_figures", False) and scores:
+        figs = out / "figures"
+        plot_subjects(scores, figs / "subjects-within-session.png")
+        for spec in specs:
+            mine = [s for s in scores if s.subject == spec.label]
+            if mine:
+                b = mine[0].band or band
+                write_figures(mine, {"epochs": {tuple(b): load_epochs(spec, tuple(b))}}, figs)
+    if len(specs) == 1:
+        print(format_table(scores))
+    else:
+        print(format_subject_matrix(scores))
+        print()
+        print(format_summary(summary))
+    print_failures(failures)
+    print(f"\nwrote {out / 'results.json'}, {out / 'results.csv'}, {out / 'summary.json'}")
+    return 1 if failures else 0
 
 
 def _continuous(args: argparse.Namespace) -> list[dict[str, Any]]:

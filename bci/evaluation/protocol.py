@@ -79,6 +79,17 @@ class PipelineScore:
         d["band"] = list(self.band) if self.band is not None else None
         return _json_ready(d)  # type: ignore[no-any-return]
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PipelineScore:
+        """The inverse of :meth:`to_dict` (None scores back to NaN)."""
+        kw = dict(d)
+        kw["band"] = tuple(kw["band"]) if kw.get("band") is not None else None
+        for k in ("mean", "std"):
+            if kw.get(k) is None:
+                kw[k] = float("nan")
+        kw["folds"] = [float("nan") if f is None else float(f) for f in kw.get("folds", [])]
+        return cls(**kw)
+
 
 def _json_ready(obj: Any) -> Any:
     if isinstance(obj, dict):
