@@ -48,6 +48,7 @@ def run_tasks(
     scheduler: str | None = None,
     progress: bool = True,
     desc: str = "evaluate",
+    connect_timeout: float = 10.0,
 ) -> tuple[list[dict[str, Any] | None], list[TaskFailure]]:
     """Run tasks and collect their results in task order.
 
@@ -64,6 +65,8 @@ def run_tasks(
         A tqdm bar (stderr) that advances as tasks (futures) complete.
     desc : str
         The bar's label.
+    connect_timeout : float
+        Seconds to wait for ``scheduler`` before giving up.
 
     Returns
     -------
@@ -81,7 +84,7 @@ def run_tasks(
     try:
         if scheduler is None and workers == 0:
             return _serial(tasks, bar)
-        return _dask(tasks, workers, scheduler, bar)
+        return _dask(tasks, workers, scheduler, bar, connect_timeout)
     finally:
         bar.close()
 
@@ -102,7 +105,7 @@ def _serial(tasks: Sequence[Task], bar: Any) -> tuple[list[dict[str, Any] | None
 
 
 def _dask(
-    tasks: Sequence[Task], workers: int, scheduler: str | None, bar: Any
+    tasks: Sequence[Task], workers: int, scheduler: str | None, bar: Any, timeout: float
 ) -> tuple[list[dict[str, Any] | None], list[Any]]:
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -114,7 +117,7 @@ def _dask(
     try:
         if scheduler is not None:
             try:
-                client = Client(scheduler, timeout="10s")
+                client = Client(scheduler, timeout=f"{timeout}s")
             except OSError as exc:
                 raise DataError(
                     f"--scheduler: cannot reach a Dask scheduler at {scheduler!r}: {exc}"
