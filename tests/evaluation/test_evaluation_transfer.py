@@ -13,7 +13,7 @@ from bci.errors import DataError
 from bci.evaluation.tasks import DataSpec
 from bci.evaluation.transfer import (
     _cross_subject,
-    _curve_point,
+    _curve,
     calibration_split,
     transfer_tasks,
 )
@@ -68,8 +68,8 @@ def test_procrustes_rotation_with_labelled_trials_fixes_what_recentring_cannot()
     sources = [_domain(rng, np.eye(6)) for _ in range(3)]
     Q, _ = np.linalg.qr(rng.standard_normal((6, 6)))
     Ct, yt = _domain(rng, Q)
-    rec = _curve_point("recenter", sources, Ct, yt, 5)
-    rpa = _curve_point("rpa", sources, Ct, yt, 5)
+    rec = _curve("recenter", sources, Ct, yt, (5,))[0]
+    rpa = _curve("rpa", sources, Ct, yt, (5,))[0]
     assert (rec["n_labelled"], rec["n_scored"]) == (10, 50)
     assert rpa["score"] >= 0.95
     assert rpa["score"] > rec["score"] + 0.1
