@@ -26,13 +26,6 @@ DEFAULT_OUTPUT = "bci-evaluation"
 #: ``--protocol`` values.
 PROTOCOLS = ("within-session", "cross-subject", "calibration-curve")
 
-#: The 21 sensorimotor channels (FC, C and CP rows, 5 to 6) used by the transfer protocols.
-MOTOR_CHANNELS = (
-    *("FC5", "FC3", "FC1", "FCz", "FC2", "FC4", "FC6"),
-    *("C5", "C3", "C1", "Cz", "C2", "C4", "C6"),
-    *("CP5", "CP3", "CP1", "CPz", "CP2", "CP4", "CP6"),
-)
-
 
 def parse_subjects(text: str) -> list[int]:
     """``"1"``, ``"1,2,5"`` or ``"1-3"`` (or a mix) -> sorted unique subject numbers."""
@@ -96,6 +89,8 @@ def parse_channels(text: str | None, default: str) -> tuple[str, ...] | None:
     if value.lower() == "all":
         return None
     if value.lower() == "motor":
+        from bci.evaluation.tasks import MOTOR_CHANNELS
+
         return MOTOR_CHANNELS
     names = tuple(c.strip() for c in value.split(",") if c.strip())
     if len(names) < 2:
@@ -138,7 +133,12 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "labelled trials of the target) or calibration-curve (first k trials per class of "
         "the target labelled)",
     )
-    proto.add_argument("--pipelines", default="all", help="'all' or names: ts-lr,mdm,...")
+    proto.add_argument(
+        "--pipelines",
+        default="all",
+        help="'all' or names: ts-lr,mdm,...; with >= 2 subjects also tl-recenter, tl-rpa "
+        "(each training fold adds the other subjects, aligned)",
+    )
     proto.add_argument(
         "--methods",
         default=None,
@@ -386,7 +386,7 @@ def _run_subjects(args: argparse.Namespace) -> int:
         write_results,
     )
     from bci.evaluation.runner import run_tasks
-    from bci.evaluation.tasks import load_epochs, within_tasks
+    from bci.evaluation.tasks import TRANSFER_PIPELINES, load_epochs, within_tasks
 
     n_perm = int(_arg(args, "permutations", 20))
     if n_perm < 0:
@@ -401,14 +401,19 @@ def _run_subjects(args: argparse.Namespace) -> int:
         COVARIANCE_ESTIMATORS.resolve(args.cov_estimator)
         params["cov_estimator"] = args.cov_estimator
     specs = data_specs(args, parse_channels(_arg(args, "channels"), "all"))
+    text = str(_arg(args, "pipelines", "all"))
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    transfer = [n for n in names if n.startswith("tl-")]
+    plain = ",".join(n for n in names if not n.startswith("tl-"))
     tasks = within_tasks(
         specs,
-        _pipelines(_arg(args, "pipelines", "all")),
+        _pipelines(plain) if plain else [],
         band=(band[0], band[1]),
         n_folds=int(_arg(args, "folds", 5)),
         seed=int(_arg(args, "seed", 42)),
         n_permutations=n_perm,
         params=params,
+        transfer=transfer,
     )
     results, failures = run_tasks(
         tasks,
@@ -438,7 +443,11 @@ def _run_subjects(args: argparse.Namespace) -> int:
         figs = out / "figures"
         plot_subjects(scores, figs / "subjects-within-session.png")
         for spec in specs:
-            mine = [s for s in scores if s.subject == spec.label]
+            mine = [
+                s
+                for s in scores
+                if s.subject == spec.label and s.pipeline not in TRANSFER_PIPELINES
+            ]
             if mine:
                 b = mine[0].band or band
                 write_figures(mine, {"epochs": {tuple(b): load_epochs(spec, tuple(b))}}, figs)

@@ -29,6 +29,7 @@ __all__ = [
     "cross_validate",
     "evaluate",
     "make_folds",
+    "make_score",
     "score",
     "score_pipeline",
     "set_chance",
@@ -330,11 +331,58 @@ def score_pipeline(
     fold_scores, oof, cls, fit_s = cross_validate(
         spec.name, X, y, folds, sfreq=meta.get("sfreq"), params=p, on_fold=on_fold
     )
-    pred = np.asarray(cls)[np.argmax(oof, axis=1)]
-    confusion = [[int(np.sum((y == t) & (pred == q))) for q in cls] for t in cls]
     band = band if band is not None else meta.get("band")
+    result = make_score(
+        spec.name,
+        y,
+        fold_scores,
+        oof,
+        cls,
+        paradigm=paradigm,
+        dataset=dataset,
+        subject=subject,
+        n_channels=int(X.shape[1]),
+        band=band,
+        tmin=meta.get("tmin"),
+        tmax=meta.get("tmax"),
+        seed=seed,
+        fit_time_s=fit_s,
+        moabb=reference(spec.name, paradigm) if reference else None,
+    )
+    return result, oof
+
+
+def make_score(
+    pipeline: str,
+    y: np.ndarray,
+    fold_scores: Sequence[float],
+    oof: np.ndarray,
+    classes: Sequence[str],
+    *,
+    paradigm: str,
+    dataset: str,
+    subject: str | None,
+    n_channels: int,
+    band: Sequence[float] | None,
+    tmin: float | None,
+    tmax: float | None,
+    seed: int,
+    fit_time_s: float = 0.0,
+    moabb: dict[str, Any] | None = None,
+) -> PipelineScore:
+    """A :class:`PipelineScore` from fold scores and out-of-fold probabilities (logged).
+
+    Parameters
+    ----------
+    y : ndarray of str, shape (n_epochs,)
+    fold_scores : sequence of float, one per fold
+    oof : ndarray, shape (n_epochs, n_classes)
+        Columns in the order of ``classes``; gives the pooled confusion matrix.
+    """
+    cls = list(classes)
+    pred = np.asarray(cls)[np.argmax(oof, axis=1)]
     result = PipelineScore(
-        pipeline=spec.name,
+        pipeline=pipeline,
         paradigm=paradigm,
         metric="roc_auc" if len(cls) == 2 else "accuracy",
         mean=float(np.nanmean(fold_scores)),
@@ -343,27 +391,27 @@ def score_pipeline(
         dataset=dataset,
         subject=subject,
         n_epochs=len(y),
-        n_channels=int(X.shape[1]),
-        classes=list(cls),
+        n_channels=int(n_channels),
+        classes=cls,
         band=None if band is None else (float(band[0]), float(band[1])),
-        tmin=meta.get("tmin"),
-        tmax=meta.get("tmax"),
-        n_folds=len(folds),
+        tmin=tmin,
+        tmax=tmax,
+        n_folds=len(fold_scores),
         seed=int(seed),
-        fit_time_s=fit_s,
-        confusion=confusion,
-        moabb=reference(spec.name, paradigm) if reference else None,
+        fit_time_s=float(fit_time_s),
+        confusion=[[int(np.sum((y == t) & (pred == q))) for q in cls] for t in cls],
+        moabb=moabb,
     )
     logger.info(
         "%s %s %s: %s %.3f +/- %.3f",
         dataset,
         subject or "",
-        spec.name,
+        pipeline,
         result.metric,
         result.mean,
         result.std,
     )
-    return result, oof
+    return result
 
 
 def chance_level(

@@ -28,7 +28,25 @@ import numpy as np
 
 from bci.errors import DataError
 
-__all__ = ["DataSpec", "Task", "load_epochs", "run_task", "within_tasks"]
+__all__ = [
+    "MOTOR_CHANNELS",
+    "TRANSFER_PIPELINES",
+    "DataSpec",
+    "Task",
+    "load_epochs",
+    "run_task",
+    "within_tasks",
+]
+
+#: The 21 sensorimotor channels (FC, C and CP rows, 5 to 6) used by the transfer protocols.
+MOTOR_CHANNELS = (
+    *("FC5", "FC3", "FC1", "FCz", "FC2", "FC4", "FC6"),
+    *("C5", "C3", "C1", "Cz", "C2", "C4", "C6"),
+    *("CP5", "CP3", "CP1", "CPz", "CP2", "CP4", "CP6"),
+)
+
+#: Within-session entries that also train on the other subjects, aligned (``tl-`` + method).
+TRANSFER_PIPELINES = ("tl-recenter", "tl-rpa")
 
 logger = logging.getLogger(__name__)
 
@@ -160,10 +178,26 @@ def within_tasks(
     n_permutations: int,
     chance_pipeline: str | None = "ts-lr",
     params: dict[str, Any] | None = None,
+    transfer: Sequence[str] = (),
 ) -> list[Task]:
-    """The within-session tasks: every (subject, pipeline), then each subject's chance level."""
+    """The within-session tasks: every (subject, pipeline), then each subject's chance level.
+
+    ``transfer`` names entries of :data:`TRANSFER_PIPELINES`: per subject, the same folds with
+    the other subjects (on :data:`MOTOR_CHANNELS`, aligned) added to every training fold.
+    """
+    from dataclasses import replace
+
     from bci.decoders import get_pipeline
 
+    unknown = [t for t in transfer if t not in TRANSFER_PIPELINES]
+    if unknown:
+        raise DataError(
+            f"Unknown transfer pipeline {unknown[0]!r}. Must be one of: "
+            + ", ".join(TRANSFER_PIPELINES)
+        )
+    if transfer and len(data) < 2:
+        raise DataError(f"{', '.join(transfer)} train on the other subjects: give >= 2 subjects")
+    motor = [replace(d, channels=MOTOR_CHANNELS) for d in data]
     specs = [get_pipeline(p) for p in pipelines]
     if not specs:
         raise DataError("No pipeline to evaluate")
@@ -177,6 +211,10 @@ def within_tasks(
         for s in specs:
             b = s.band if s.fixed_band else band
             tasks.append(Task("within", d, s.name, b, n_folds, seed, 0, items))
+        for name in transfer:
+            m = motor[data.index(d)]
+            others = tuple(o for o in motor if o != m)
+            tasks.append(Task("within-transfer", m, name, band, n_folds, seed, sources=others))
         if chance is not None:
             c = get_pipeline(chance)
             b = c.band if c.fixed_band else band
@@ -207,6 +245,39 @@ def run_task(task: Task) -> dict[str, Any]:
 
     with threadpool_limits(limits=1, user_api="blas"), mne.utils.use_log_level("error"):
         return _run(task)
+
+
+def _within_transfer(task: Task) -> Any:
+    """``tl-recenter``/``tl-rpa``: within-session folds, each also trained on the aligned
+    other subjects (see :func:`bci.evaluation.transfer.within_transfer_folds`)."""
+    import time
+
+    from bci.evaluation.protocol import make_folds, make_score
+    from bci.evaluation.transfer import subject_covariances, within_transfer_folds
+
+    Ct, yt = subject_covariances(task.data, task.band)
+    sources = [subject_covariances(s, task.band) for s in task.sources]
+    folds = make_folds(yt, task.n_folds, task.seed)  # the same folds as every pipeline's
+    t0 = time.perf_counter()
+    scores, oof, classes = within_transfer_folds(
+        task.pipeline.removeprefix("tl-"), sources, np.array(Ct), yt, folds
+    )
+    return make_score(
+        task.pipeline,
+        yt,
+        scores,
+        oof,
+        classes,
+        paradigm=task.data.paradigm,
+        dataset=task.data.dataset,
+        subject=task.data.label,
+        n_channels=int(Ct.shape[1]),
+        band=task.band,
+        tmin=task.data.tmin,
+        tmax=task.data.tmax,
+        seed=task.seed,
+        fit_time_s=(time.perf_counter() - t0) / len(folds),
+    )
 
 
 def _run(task: Task) -> dict[str, Any]:
@@ -245,11 +316,14 @@ def _run(task: Task) -> dict[str, Any]:
             params=params,
         )
         return {"null": null}
+    if task.kind == "within-transfer":
+        return {"score": _within_transfer(task).to_dict()}
     if task.kind in ("cross-subject", "calibration-curve"):
         from bci.evaluation.transfer import run_transfer_task
 
         return {"rows": run_transfer_task(task)}
     raise DataError(
-        f"task kind must be 'within', 'chance', 'cross-subject' or 'calibration-curve', "
+        "task kind must be 'within', 'within-transfer', 'chance', 'cross-subject' or "
+        f"'calibration-curve', "
         f"got {task.kind!r}"
     )

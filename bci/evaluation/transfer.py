@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -167,14 +168,31 @@ def _domains(sources: list[tuple[np.ndarray, np.ndarray]], Ct: np.ndarray) -> An
     return X, y, dom, y_enc
 
 
-def _center_stretch(X: np.ndarray, y_enc: np.ndarray, stretch: bool) -> np.ndarray:
-    """Re-centre every domain to the identity (and stretch it to unit dispersion): no labels."""
+def _center_stretch(
+    X: np.ndarray, y_enc: np.ndarray, stretch: bool
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """Re-centre every domain to the identity (and stretch it to unit dispersion): no labels.
+
+    Returns
+    -------
+    X_aligned : ndarray, shape (n_matrices, n_channels, n_channels)
+    to_target : callable
+        Aligns new covariances of the target with the target's fitted reference (and scale).
+    """
     from pyriemann.transfer import TLCenter, TLScale
 
-    Xa = TLCenter(target_domain=_TARGET).fit_transform(X, y_enc)
+    center = TLCenter(target_domain=_TARGET)
+    Xa = center.fit_transform(X, y_enc)
+    scale = None
     if stretch:
-        Xa = TLScale(target_domain=_TARGET, centered_data=True).fit_transform(Xa, y_enc)
-    return np.asarray(Xa)
+        scale = TLScale(target_domain=_TARGET, centered_data=True)
+        Xa = scale.fit_transform(Xa, y_enc)
+
+    def to_target(C: np.ndarray) -> np.ndarray:
+        out = center.transform(C)
+        return np.asarray(scale.transform(out) if scale is not None else out)
+
+    return np.asarray(Xa), to_target
 
 
 def _rotate_sources(
@@ -209,7 +227,7 @@ def _cross_subject(
     if method == "none":
         Xa = X
     else:
-        Xa = _center_stretch(X, y_enc, stretch=method == "rpa")
+        Xa, _ = _center_stretch(X, y_enc, stretch=method == "rpa")
     est = _ts_lr(Xa[src], y[src])
     extra: dict[str, Any] = {}
     if method == "rpa":
@@ -238,7 +256,7 @@ def _curve(
     if method != "within":
         X, y, dom, y_enc = _domains(sources, Ct)
         src = dom != _TARGET
-        aligned = _center_stretch(X, y_enc, stretch=method == "rpa")
+        aligned, _ = _center_stretch(X, y_enc, stretch=method == "rpa")
     rows = []
     for k in ks:
         cal, test = calibration_split(yt, k)
@@ -260,6 +278,44 @@ def _curve(
             }
         )
     return rows
+
+
+def within_transfer_folds(
+    method: str,
+    sources: list[tuple[np.ndarray, np.ndarray]],
+    Ct: np.ndarray,
+    yt: np.ndarray,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[list[float], np.ndarray, list[str]]:
+    """Within-session k-fold where each fold also trains on the aligned other subjects.
+
+    The target's reference (and scale, rotation) come from its training-fold trials only;
+    the test fold is aligned with them and never seen before scoring.
+
+    Returns
+    -------
+    fold_scores : list of float
+        ROC-AUC per fold.
+    oof : ndarray, shape (n_epochs, 2)
+        Out-of-fold probabilities, columns in the order of ``classes``.
+    classes : list of str
+    """
+    from bci.evaluation.protocol import score
+
+    classes = sorted(set(yt.tolist()))
+    oof = np.full((len(yt), len(classes)), np.nan)
+    scores = []
+    for train, test in folds:
+        X, y, dom, y_enc = _domains(sources, Ct[train])
+        src = dom != _TARGET
+        Xa, to_target = _center_stretch(X, y_enc, stretch=method == "rpa")
+        if method == "rpa":
+            Xa = _rotate_sources(Xa, y, dom, np.arange(len(train)), yt[train])
+        est = _ts_lr(Xa, np.concatenate([y[src], yt[train]]))
+        cols = [list(est.classes_).index(c) for c in classes]
+        oof[test] = est.predict_proba(to_target(Ct[test]))[:, cols]
+        scores.append(score("roc_auc", yt[test], oof[test], classes))
+    return scores, oof, classes
 
 
 def run_transfer_task(task: Task) -> list[dict[str, Any]]:

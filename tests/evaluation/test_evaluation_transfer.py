@@ -119,3 +119,34 @@ def test_cross_subject_cli_on_two_subjects(eegbci_path: Path, tmp_path: Path, ca
     assert (tmp_path / "figures" / "calibration-curve.png").stat().st_size > 1000
     out = capsys.readouterr().out
     assert "within@5" in out and "recenter@5" in out and "target recenter" in out
+
+
+def test_within_transfer_folds_score_every_trial_once_on_the_shared_folds() -> None:
+    from bci.evaluation.protocol import make_folds
+    from bci.evaluation.transfer import within_transfer_folds
+
+    rng = np.random.default_rng(3)
+    sources = [_domain(rng, np.eye(5)) for _ in range(2)]
+    Ct, yt = _domain(rng, np.diag([2.0, 0.5, 1.0, 1.0, 3.0]), n_per_class=15)
+    folds = make_folds(yt, 3, 0)
+    scores, oof, classes = within_transfer_folds("recenter", sources, Ct, yt, folds)
+    assert classes == ["left", "right"] and len(scores) == 3
+    assert np.isfinite(oof).all() and np.allclose(oof.sum(axis=1), 1.0)
+    assert np.mean(scores) > 0.8
+
+
+def test_within_tasks_add_transfer_entries_on_the_motor_channels() -> None:
+    from bci.evaluation.tasks import MOTOR_CHANNELS, within_tasks
+
+    data = [DataSpec(s, "imagery-left-right", None) for s in (1, 2, 3)]
+    tasks = within_tasks(
+        data, ["ts-lr"], band=(8.0, 32.0), n_folds=5, seed=0, n_permutations=0,
+        transfer=["tl-rpa"],
+    )  # fmt: skip
+    tl = [t for t in tasks if t.kind == "within-transfer"]
+    assert [t.data.label for t in tl] == ["S001", "S002", "S003"]
+    assert all(t.data.channels == MOTOR_CHANNELS and len(t.sources) == 2 for t in tl)
+    assert [s.label for s in tl[1].sources] == ["S001", "S003"]
+    with pytest.raises(DataError, match=r"Unknown transfer pipeline 'tl-x'\. Must be one of: tl-"):
+        within_tasks(data, ["ts-lr"], band=(8, 32), n_folds=5, seed=0, n_permutations=0,
+                     transfer=["tl-x"])  # fmt: skip
