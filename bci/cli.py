@@ -23,6 +23,7 @@ _PLUGINS = (
     "bci.evaluation.cli",
     "bci.analysis.cli",
     "bci.decoders.store_cli",
+    "bci.evaluation.population",  # bci models build-population (after store_cli)
     "bci.calibrate_cli",
     "bci.datasets.bids",
 )
