@@ -144,9 +144,9 @@ def _dask(
             for fut in as_completed(futures):
                 i = index[fut.key]
                 if fut.status == "error":
-                    exc = fut.exception()
-                    logger.warning("%s failed: %s", tasks[i].name, exc)
-                    failures[i] = TaskFailure(tasks[i].name, tasks[i].kind, _describe(exc))
+                    err = fut.exception()
+                    logger.warning("%s failed: %s", tasks[i].name, err)
+                    failures[i] = TaskFailure(tasks[i].name, tasks[i].kind, _describe(err))
                 else:
                     results[i] = fut.result()
                 bar.set_postfix_str(tasks[i].name)
