@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bci.errors import DataError
-from bci.evaluation.tasks import Task, run_task
+from bci.evaluation.tasks import Task, load_epochs, run_task
 
 __all__ = ["TaskFailure", "run_tasks"]
 
@@ -132,9 +132,26 @@ def _dask(
             )
             client = Client(cluster)
         with client:
+            # one load per (subject, band) on a worker; the scheduler then runs that
+            # subject's tasks where its epochs already are (data locality), so a subject is
+            # read once per cluster rather than once per task
+            loads: dict[tuple[Any, ...], Any] = {}
+            for t in tasks:
+                if t.kind in ("within", "chance") and (t.data, t.band) not in loads:
+                    loads[(t.data, t.band)] = client.submit(
+                        load_epochs,
+                        t.data,
+                        t.band,
+                        key=f"bci-load-{len(loads)}-{t.data.label}",
+                        pure=False,
+                    )
             futures = [
                 client.submit(
-                    run_task, t, key=f"bci-{i}-{t.kind}-{t.data.label}-{t.pipeline}", pure=False
+                    run_task,
+                    t,
+                    loads.get((t.data, t.band)),
+                    key=f"bci-{i}-{t.kind}-{t.data.label}-{t.pipeline}",
+                    pure=False,
                 )
                 for i, t in enumerate(tasks)
             ]

@@ -222,15 +222,24 @@ def within_tasks(
     return tasks
 
 
-def _folds(task: Task) -> tuple[np.ndarray, np.ndarray, dict[str, Any], list[Any]]:
+Epochs = tuple[np.ndarray, np.ndarray, dict[str, Any]]
+
+
+def _folds(
+    task: Task, epochs: Epochs | None
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any], list[Any]]:
     from bci.evaluation.protocol import make_folds
 
-    X, y, meta = load_epochs(task.data, task.band)
+    X, y, meta = epochs if epochs is not None else load_epochs(task.data, task.band)
     return X, y, meta, make_folds(y, task.n_folds, task.seed)
 
 
-def run_task(task: Task) -> dict[str, Any]:
+def run_task(task: Task, epochs: Epochs | None = None) -> dict[str, Any]:
     """Run one task where it is called (in-process or on a Dask worker).
+
+    ``epochs`` (``within``/``chance`` only) is ``load_epochs(task.data, task.band)`` when
+    the caller already has it (a Dask future resolved on the worker that loaded it);
+    otherwise the task loads its data itself.
 
     BLAS is limited to one thread (small matrices; a worker per core) and MNE to errors.
 
@@ -244,7 +253,7 @@ def run_task(task: Task) -> dict[str, Any]:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"), mne.utils.use_log_level("error"):
-        return _run(task)
+        return _run(task, epochs)
 
 
 def _within_transfer(task: Task) -> Any:
@@ -280,14 +289,14 @@ def _within_transfer(task: Task) -> Any:
     )
 
 
-def _run(task: Task) -> dict[str, Any]:
+def _run(task: Task, epochs: Epochs | None) -> dict[str, Any]:
     from bci.evaluation.protocol import chance_level, score_pipeline
 
     params = dict(task.params)
     if task.kind == "within":
         from bci.evaluation.reference import moabb_reference
 
-        X, y, meta, folds = _folds(task)
+        X, y, meta, folds = _folds(task, epochs)
         result, _ = score_pipeline(
             task.pipeline,
             X,
@@ -304,7 +313,7 @@ def _run(task: Task) -> dict[str, Any]:
         )
         return {"score": result.to_dict()}
     if task.kind == "chance":
-        X, y, meta, folds = _folds(task)
+        X, y, meta, folds = _folds(task, epochs)
         null = chance_level(
             task.pipeline,
             X,
