@@ -117,6 +117,7 @@ def plot_curve(summary: list[dict[str, Any]], path: Path, title: str) -> Path:
     ax.set_xscale("log")
     ks = sorted({s["k"] for s in summary})
     ax.set_xticks(ks, [str(k) for k in ks])
+    ax.minorticks_off()
     ax.set_xlabel("labelled trials per class (first in time)")
     ax.set_ylabel("ROC-AUC on the remaining trials")
     ax.set_ylim(0.3, 1.02)
