@@ -10,8 +10,9 @@ shipped).
     python bench/evaluate_scale.py --workers 4 --subjects 1-5
     python bench/evaluate_scale.py --scheduler tcp://HOST:8786   # an existing cluster
 
-On a shared machine the ratio depends on what else runs: the load average before and after
-is printed beside it.
+On a shared machine the ratio depends on what else runs: the load average before and after,
+and the speed-up that the same number of processes of pure-Python work reach (the machine's
+ceiling at that moment), are printed beside it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,35 @@ def _comparable(results: list) -> list:
             r = {**r, "score": {k: v for k, v in r["score"].items() if k != "fit_time_s"}}
         out.append(r)
     return out
+
+
+def _burn(n: int) -> float:
+    t = time.perf_counter()
+    s = 0
+    for i in range(n):
+        s += i * i
+    return time.perf_counter() - t
+
+
+def machine_parallelism(workers: int, n: int = 20_000_000) -> float:
+    """Speed-up of ``workers`` processes of pure-Python work over one doing it all.
+
+    The ceiling any parallel run can reach on this machine right now (other users' load
+    included); about ``workers`` on an idle machine with that many free cores.
+    """
+    import multiprocessing as mp
+
+    t0 = time.perf_counter()
+    for _ in range(workers):
+        _burn(n)
+    serial = time.perf_counter() - t0
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(workers) as pool:
+        pool.map(_burn, [1000] * workers)  # start-up outside the timing
+        t0 = time.perf_counter()
+        pool.map(_burn, [n] * workers)
+        parallel = time.perf_counter() - t0
+    return serial / parallel
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(tasks)} tasks: {len(data)} subjects x {args.pipelines} + chance "
         f"({args.permutations} permutations), {args.folds} folds, seed {args.seed}"
     )
+    n_par = args.workers if not args.scheduler else 2
+    ceiling0 = machine_parallelism(n_par)
     load0 = os.getloadavg()
     load_epochs.cache_clear()
     t0 = time.perf_counter()
@@ -88,11 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     t_dask = time.perf_counter() - t0
     load1 = os.getloadavg()
+    ceiling1 = machine_parallelism(n_par)
     same = _comparable(serial) == _comparable(dist)
     print(f"serial (in-process): {t_serial:8.1f} s")
     print(f"dask ({where}): {t_dask:8.1f} s  (cluster start included)")
     print(f"speed-up: {t_serial / t_dask:.2f}x   identical results: {same}")
     print(f"failures: serial {len(f1)}, dask {len(f2)}")
+    print(
+        f"machine ceiling: {n_par} processes of pure-Python work ran {ceiling0:.2f}x (before) "
+        f"and {ceiling1:.2f}x (after) faster than one"
+    )
     print(
         f"load average (1 min) before {load0[0]:.1f}, after {load1[0]:.1f} on {os.cpu_count()} CPUs"
     )
