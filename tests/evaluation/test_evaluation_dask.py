@@ -15,7 +15,7 @@ import pytest
 from bci.evaluation.runner import run_tasks
 from bci.evaluation.tasks import DataSpec, Task, within_tasks
 
-pytestmark = [pytest.mark.network, pytest.mark.realdata]
+pytestmark = [pytest.mark.network, pytest.mark.realdata, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 DASK = Path(sys.executable).with_name("dask")
