@@ -7,6 +7,9 @@ from label permutations: the labels are shuffled inside each test fold (which ke
 fold's class counts, hence every train set's too), the reference pipeline is refitted on the
 same folds, and the scores of those refits give the chance distribution (mean and 95th
 percentile; Combrisson & Jerbi 2015 on why 0.5 is not the chance level of a small test set).
+
+(Over 500 lines: :func:`evaluate` and the per-pipeline pieces it is made of, which the
+multi-subject tasks in :mod:`bci.evaluation.tasks` call one at a time, stay together.)
 """
 
 from __future__ import annotations
