@@ -5,10 +5,10 @@ Examples::
     bci evaluate --dataset eegbci --subjects 1 --paradigm imagery-left-right \\
         --pipelines all --folds 5 --seed 42 --output results/
     bci evaluate --file session.xdf --events left=left,right=right --tmin 0.5 --tmax 2.5
-
-(Over 500 lines while the command lives here: the multi-subject runner sits beside the
-single-recording one so the move of the CLI into its own package is a rename.)
 """
+
+# Over 500 lines while the command lives here: the multi-subject runner sits beside the
+# single-recording one so the move of the CLI into its own package is a rename.
 
 from __future__ import annotations
 
