@@ -71,7 +71,7 @@ def machine_parallelism(workers: int, n: int = 20_000_000) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bci.evaluation.cli import parse_subjects
+    from bci.cli._evaluation import parse_subjects
 
     from bci.datasets.eegbci import data_path
     from bci.evaluation.runner import run_tasks

@@ -32,7 +32,7 @@ filter, windows and covariance estimator as the online engine, processed strictl
 order); the online stage (``"adaptation"`` session option) runs the same tracker.
 
 The 21 motor channels are those of the cross-subject protocol in
-``bci.evaluation.cli.MOTOR_CHANNELS`` (eval helper); the source model here is a minimal
+``bci.evaluation.taskdata.MOTOR_CHANNELS``; the source model here is a minimal
 re-centred pooled TS+LR and should later share ``bci.evaluation.transfer``'s code.
 
 Run: ``python -m bci.evaluation.adaptation --subjects 1-10 --out results/adaptation.json``.

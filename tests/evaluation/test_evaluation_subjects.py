@@ -100,7 +100,7 @@ def test_workers_and_scheduler_options_are_checked() -> None:
 
 @pytest.mark.realdata
 def test_two_subjects_serial_rows_and_summary(eegbci_path: Path, tmp_path: Path, capsys) -> None:
-    from bci.evaluation.cli import register
+    from bci.cli.evaluate import register
 
     parser = argparse.ArgumentParser(prog="bci")
     register(parser.add_subparsers())

@@ -92,7 +92,7 @@ def test_recentring_uses_no_target_label() -> None:
 
 @pytest.mark.realdata
 def test_cross_subject_cli_on_two_subjects(eegbci_path: Path, tmp_path: Path, capsys) -> None:
-    from bci.evaluation.cli import register
+    from bci.cli.evaluate import register
 
     parser = argparse.ArgumentParser(prog="bci")
     register(parser.add_subparsers())
