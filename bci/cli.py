@@ -88,12 +88,29 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, host=args.host, port=args.port)
     _apply_lsl(settings)
     app = create_app(settings)
+    base, token = _base_and_token(settings)
     print(
-        f"bci {__version__} serving on http://{settings.host}:{settings.port} (API docs at /docs)",
+        f"bci {__version__} serving on {base} (API docs at {base}/docs)\n"
+        f"  API token:  {token}\n"
+        f"              send 'Authorization: Bearer <token>'; WebSocket: ?token=<token>\n"
+        f"  dashboard:  {base}/#token={token}",
         flush=True,
     )
     make_server(app, settings.host, settings.port, settings.log_level.lower()).run()
     return 0
+
+
+def _base_and_token(settings: Any) -> tuple[str, str]:
+    """The service URL and its token; warns when the service is reachable from the LAN."""
+    from bci.config import is_loopback, service_token
+
+    if not is_loopback(settings.host):
+        print(
+            f"WARNING: serving on {settings.host}: other machines can reach this service. "
+            "Every request needs the token; put TLS in front (README, Security).",
+            file=sys.stderr,
+        )
+    return f"http://{settings.host}:{settings.port}", service_token(settings)
 
 
 def _apply_lsl(settings: Any) -> None:
@@ -119,7 +136,6 @@ def _demo(args: argparse.Namespace) -> int:
     headset = get_headset(args.headset)
     for w in headset.warnings():
         print(f"WARNING: {w}", file=sys.stderr)
-    base = f"http://{settings.host}:{settings.port}"
 
     def startup(manager: Any) -> None:
         h = setup_demo(
@@ -130,19 +146,24 @@ def _demo(args: argparse.Namespace) -> int:
             pipeline=args.pipeline,
         )
         m = h.model
+        base, token = _base_and_token(settings)
+        sid = h.session.id
+        auth = f"-H 'Authorization: Bearer {token}' "
         print(
             f"\nbci demo: synthetic headset {headset.name!r} publishing LSL stream "
             f"{h.stream_name!r} (+ '{h.stream_name}-markers')\n"
             f"  decoder {m.model_id}: {m.pipeline_name} on {m.n_trials} simulated trials, "
             f"CV {m.cv_metric} {m.cv_score:.3f}, calibrated in {h.calibration_s:.1f} s\n"
+            f"  API token:        {token}\n"
             f"  live predictions: ws://{settings.host}:{settings.port}/ws/sessions/"
-            f"{h.session.id}\n"
-            f"  dashboard:        {base}/?session={h.session.id}\n"
-            f"  feedback demo:    {base}/demo?session={h.session.id}\n"
-            f"  session status:   {base}/sessions/{h.session.id}\n"
+            f"{sid}?token={token}\n"
+            f"  dashboard:        {base}/?session={sid}#token={token}\n"
+            f"  feedback demo:    {base}/demo?session={sid}#token={token}\n"
+            f"  session status:   {base}/sessions/{sid}\n"
             f"  API docs:         {base}/docs\n"
             f"  steer the brain:  curl -X PUT {base}/synthetic/{h.stream_name}/condition "
-            "-H 'content-type: application/json' -d '{\"condition\": \"imagine_left\"}'\n",
+            f"{auth}-H 'content-type: application/json' "
+            '-d \'{"condition": "imagine_left"}\'\n',
             flush=True,
         )
 

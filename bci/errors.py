@@ -13,10 +13,13 @@ __all__ = [
     "DataError",
     "DecoderError",
     "LSLUnavailableError",
+    "ModelExistsError",
     "ModelMismatchError",
     "ModelNotFoundError",
     "NotCalibratedError",
     "NotFoundError",
+    "PayloadTooLargeError",
+    "ServiceBusyError",
     "SessionNotFoundError",
     "SessionStateError",
     "SignalError",
@@ -75,6 +78,10 @@ class ModelMismatchError(DecoderError):
     """A model does not match the session (channels, rate or classes)."""
 
 
+class ModelExistsError(DecoderError):
+    """An uploaded model has the id of a stored model with different content."""
+
+
 class NotFoundError(BCIError, KeyError):
     """A named resource (session, model, recording) does not exist."""
 
@@ -92,3 +99,11 @@ class SessionNotFoundError(NotFoundError):
 
 class SessionStateError(BCIError):
     """The session is not in a state that allows the request."""
+
+
+class PayloadTooLargeError(BCIError):
+    """An upload or request body is larger than its limit (declared or actual size)."""
+
+
+class ServiceBusyError(BCIError):
+    """Too many requests of one kind (stream resolutions, uploads) are in progress; retry."""

@@ -39,7 +39,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bci.decoders.model import Model
-from bci.errors import DataError, DecoderError, ModelNotFoundError
+from bci.errors import DataError, DecoderError, ModelExistsError, ModelNotFoundError
 
 __all__ = [
     "FORMAT",
@@ -90,10 +90,6 @@ _PICKLE_HINT = (
     "it looks like a Python pickle, which bci never loads because unpickling can run "
     "arbitrary code; export the model with `bci` (GET /models/{id}/file) instead"
 )
-
-
-class ModelExistsError(DecoderError):
-    """An uploaded model has the id of a stored model with different content."""
 
 
 # --------------------------------------------------------------------------- the card

@@ -1,7 +1,11 @@
 """The session WebSocket: predictions and status out, app events in.
 
 Each client has a bounded queue; when a client is slow the oldest messages are dropped,
-so one slow client never holds back the engine or the other clients.
+so one slow client never holds back the engine or the other clients. The token is required
+(``?token=`` or a ``bearer.<token>`` subprotocol entry); a foreign ``Origin`` is refused by the
+guard before this handler runs. Client frames are rate-limited per connection; a malformed,
+binary, unknown or over-the-limit frame is answered with ``{"type": "error", ...}`` and the
+connection stays open. Frames are strict JSON: a non-finite number is never sent.
 """
 
 from __future__ import annotations
@@ -9,20 +13,36 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import threading
+import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from bci.api.security import Guard
 from bci.errors import BCIError
-from bci.online.manager import SessionManager
+from bci.online.service import BCIService
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["websocket"])
 
-
 _encoded = threading.local()
+#: Longest client frame read (an event is well under 1 KB).
+MAX_FRAME_CHARS = 4096
+
+
+def dumps(msg: dict[str, Any]) -> str:
+    """Strict JSON text of ``msg``: a non-finite number becomes an error message instead."""
+    try:
+        return json.dumps(msg, allow_nan=False)
+    except ValueError:
+        kind = msg.get("type", "message")
+        logger.warning("withheld a %s message with a non-finite number", kind)
+        return json.dumps(
+            {"type": "error", "detail": f"a {kind} message held a non-finite number; withheld"}
+        )
 
 
 def _encode(msg: dict[str, Any]) -> str:
@@ -35,7 +55,7 @@ def _encode(msg: dict[str, Any]) -> str:
     if last is not None and last[0] is msg:
         text: str = last[1]
         return text
-    text = json.dumps(msg)
+    text = dumps(msg)
     _encoded.last = (msg, text)
     return text
 
@@ -50,20 +70,38 @@ def _offer(queue: asyncio.Queue[str], msg: str) -> None:
     queue.put_nowait(msg)
 
 
+class TokenBucket:
+    """``rate`` frames per second on average, bursts of ``2 * rate``."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, 2 * rate)
+        self.tokens = self.capacity
+        self.t = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.t) * self.rate)
+        self.t = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
 @router.websocket("/ws/sessions/{session_id}")
 async def session_ws(websocket: WebSocket, session_id: str) -> None:
-    manager: SessionManager = websocket.app.state.manager
-    size: int = websocket.app.state.settings.ws_queue_size
-    try:
-        session = manager.get(session_id)
-    except BCIError as exc:
-        await websocket.accept()
-        await websocket.send_text(json.dumps({"type": "error", "detail": str(exc)}))
-        await websocket.close(code=4404)
+    service: BCIService = websocket.app.state.service
+    guard: Guard = websocket.app.state.guard
+    settings = service.settings
+    token, subprotocol = guard.ws_token(websocket.scope, websocket.query_params.get("token"))
+    if not guard.token_ok(token):
+        # before accept: the client sees the handshake refused (HTTP 403)
+        await websocket.close(code=4401, reason="missing or wrong token")
         return
-    await websocket.accept()
+    await websocket.accept(subprotocol=subprotocol)
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[str] = asyncio.Queue(maxsize=size)
+    queue: asyncio.Queue[str] = asyncio.Queue(maxsize=settings.ws_queue_size)
     # Raw-signal frames (~10/s, ~1 KB) only for clients that draw traces: ?signal=1
     want_signal = websocket.query_params.get("signal", "0") in ("1", "true", "yes")
 
@@ -72,9 +110,14 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
             return
         loop.call_soon_threadsafe(_offer, queue, _encode(msg))
 
-    unsubscribe = session.subscribe(on_message)
-    hello = {"type": "hello", "session": session.status()}
-    await websocket.send_text(json.dumps(hello))
+    try:
+        status, unsubscribe = service.subscribe(session_id, on_message)
+    except BCIError as exc:
+        await websocket.send_text(dumps({"type": "error", "detail": str(exc)}))
+        await websocket.close(code=4404)
+        return
+    await websocket.send_text(dumps({"type": "hello", "session": status}))
+    bucket = TokenBucket(settings.ws_event_rate)
 
     async def sender() -> None:
         while True:
@@ -82,9 +125,23 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
 
     async def receiver() -> None:
         while True:
-            text = await websocket.receive_text()
-            reply = _handle_client_message(manager, session_id, text)
-            await websocket.send_text(json.dumps(reply))
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(frame.get("code", 1000))
+            if not bucket.take():
+                reply = {
+                    "type": "error",
+                    "detail": f"rate limit: at most {settings.ws_event_rate:g} messages per "
+                    "second; this one was dropped",
+                }
+            elif frame.get("text") is None:
+                reply = {
+                    "type": "error",
+                    "detail": "binary frames are not accepted: send JSON text",
+                }
+            else:
+                reply = _handle_client_message(service, session_id, frame["text"])
+            _offer(queue, dumps(reply))
 
     tasks = [asyncio.create_task(sender()), asyncio.create_task(receiver())]
     try:
@@ -99,11 +156,20 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
         unsubscribe()
 
 
-def _handle_client_message(manager: SessionManager, session_id: str, text: str) -> dict[str, Any]:
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _handle_client_message(service: BCIService, session_id: str, text: str) -> dict[str, Any]:
     """Client -> server: ``{"type": "event", "value": "video_onset"}`` and ``{"type": "ping"}``."""
+    if len(text) > MAX_FRAME_CHARS:
+        return {
+            "type": "error",
+            "detail": f"message is {len(text)} characters; the limit is {MAX_FRAME_CHARS}",
+        }
     try:
-        msg = json.loads(text)
-    except json.JSONDecodeError as exc:
+        msg = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:  # JSONDecodeError, or NaN / Infinity
         return {"type": "error", "detail": f"message is not valid JSON: {exc}"}
     if not isinstance(msg, dict) or "type" not in msg:
         return {"type": "error", "detail": "message must be a JSON object with a 'type' field"}
@@ -113,16 +179,21 @@ def _handle_client_message(manager: SessionManager, session_id: str, text: str) 
     if kind == "event":
         value = msg.get("value")
         if not isinstance(value, str) or not value or len(value) > 200:
-            return {"type": "error", "detail": "event 'value' must be a string of 1-200 chars"}
+            return {
+                "type": "error",
+                "detail": f"event 'value' must be a string of 1-200 chars, got {value!r:.60}",
+            }
         t = msg.get("t")
-        if t is not None and not isinstance(t, int | float):
-            return {"type": "error", "detail": f"event 't' must be a number, got {t!r}"}
+        if t is not None and (
+            isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)
+        ):
+            return {"type": "error", "detail": f"event 't' must be a finite number, got {t!r}"}
         try:
-            m = manager.get(session_id).add_marker(value, t, source="websocket")
+            m = service.add_event(session_id, value, t, source="websocket")
         except BCIError as exc:
             return {"type": "error", "detail": str(exc)}
         return {"type": "event_ack", "t": m.t, "value": m.value}
     return {
         "type": "error",
-        "detail": f"unknown message type {kind!r}; expected 'event' or 'ping'",
+        "detail": f"unknown message type {kind!r:.60}; expected 'event' or 'ping'",
     }
