@@ -141,7 +141,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     name = _HTTP_NAMES.get(exc.status_code, "HTTPError")
     if exc.status_code == 404 and detail == "Not Found":
-        detail = f"No route {request.url.path!r}: see /docs for the API"
+        detail = "No such route: see /docs for the API"
     return error_response(exc.status_code, name, detail, headers or None)
 
 

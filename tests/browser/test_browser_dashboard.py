@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.network]
 
 
 def _open_dashboard(page, demo_service, session_id: str = "1") -> None:
-    page.goto(f"{demo_service.url}/?session={session_id}")
+    page.goto(demo_service.page(f"/?session={session_id}"))
     page.wait_for_function("window.bciDashboard && window.bciDashboard.ready === true")
 
 
@@ -156,7 +156,7 @@ def test_mu_suppression_controls_drive_the_gauge(page, console, demo_service, ar
 
 
 def test_feedback_demo_ball_moves(page, console, demo_service, artifacts):
-    page.goto(f"{demo_service.url}/demo?session=1")
+    page.goto(demo_service.page("/demo?session=1"))
     page.wait_for_function("window.bciDemo && window.bciDemo.nPredictions > 3")
     x0 = _js(page, "window.bciDemo.x")
     hits0 = _js(page, "window.bciDemo.hits.left + window.bciDemo.hits.right")
