@@ -7,6 +7,7 @@ validation (422), HTTP errors raised by the framework (401, 403, 404, 405, 413) 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,7 +15,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from bci import errors as E
 
@@ -117,14 +117,16 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "ValidationError", detail or "invalid request")
 
 
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette names only the first route's)."""
+def allowed_methods(request: Request, fallback: str = "") -> list[str]:
+    """Every method the API documents at this path (Starlette names only the first route's)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        route_methods = getattr(route, "methods", None)
-        if match != Match.NONE and route_methods:
-            methods |= set(route_methods)
+    path = request.url.path
+    for template, ops in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            methods |= {m.upper() for m in ops}
+    if not methods:
+        methods = {m.strip() for m in fallback.split(",") if m.strip()}
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods | {"OPTIONS"})
@@ -134,7 +136,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        allow = ", ".join(allowed_methods(request))
+        allow = ", ".join(allowed_methods(request, headers.get("Allow", "")))
         headers["Allow"] = allow
         if request.method == "OPTIONS":  # not a CORS preflight: say what the path supports
             return Response(status_code=204, headers=headers)
