@@ -141,6 +141,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         if request.method == "OPTIONS":  # not a CORS preflight: say what the path supports
             return Response(status_code=204, headers=headers)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 400 and detail == "There was an error parsing the body":
+        # FastAPI's answer to a body that is not UTF-8 JSON: invalid input, like any other
+        return error_response(422, "ValidationError", "body: not valid UTF-8 JSON")
     name = _HTTP_NAMES.get(exc.status_code, "HTTPError")
     if exc.status_code == 404 and detail == "Not Found":
         detail = "No such route: see /docs for the API"

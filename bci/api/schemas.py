@@ -39,9 +39,21 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class In(BaseModel):
-    """Base of every request body: unknown fields refused, numbers finite."""
+    """Base of every request body: unknown fields refused, numbers finite, never a boolean."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data: Any) -> Any:
+        # pydantic's lax mode reads true/false as 1/0 in a number field; a client that sends
+        # a boolean for a time or a count has made a mistake worth naming
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                value = data.get(name)
+                if isinstance(value, bool) and "bool" not in str(field.annotation):
+                    raise ValueError(f"{name}: expected a number, got {value!r}")
+        return data
 
 
 class HealthOut(BaseModel):
@@ -279,17 +291,11 @@ class ReplayIn(In):
         description="a recording name from GET /recordings, or a file under BCI_REPLAY_ROOTS "
         "(relative to a root, or absolute); anything else is 404",
     )
-    speed: float | Literal["max"] = Field(
+    speed: Annotated[float, Field(gt=0, le=1000)] | Literal["max"] = Field(
         1.0, description="1 = real time, N = N times faster, 'max'"
     )
     loop: bool = False
     name: Name | None = Field(None, description="LSL stream name")
-
-    @model_validator(mode="after")
-    def _speed_positive(self) -> ReplayIn:
-        if isinstance(self.speed, float) and not 0 < self.speed <= 1000:
-            raise ValueError(f"speed must be in (0, 1000] or 'max', got {self.speed}")
-        return self
 
 
 class ReplayOut(BaseModel):

@@ -406,15 +406,15 @@ class BCIService:
         A relative name is looked up in each root in turn; an absolute path must lie under
         a root once symlinks are resolved. Whether a refused file exists is never revealed.
         """
-        p = Path(given)
-        candidates = [p] if p.is_absolute() else [root / p for root in roots]
-        for c in candidates:
-            try:
+        try:
+            p = Path(given)
+            candidates = [p] if p.is_absolute() else [root / p for root in roots]
+            for c in candidates:
                 real = c.resolve()
-            except (OSError, RuntimeError):
-                continue
-            if any(real.is_relative_to(r) for r in roots) and real.is_file():
-                return real
+                if any(real.is_relative_to(r) for r in roots) and real.is_file():
+                    return real
+        except (OSError, RuntimeError, ValueError):  # too long, NUL byte, symlink loop
+            pass
         raise NotFoundError(f"No {what} {given!r} in the folders this service serves")
 
     def list_recordings(self) -> list[dict[str, Any]]:

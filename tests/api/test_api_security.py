@@ -387,8 +387,8 @@ def test_health_stays_responsive_while_45_resolves_wait(live_server):
         worst = max(worst, time.monotonic() - t0)
         time.sleep(0.1)
     for t in threads:
-        t.join(30)
-    assert worst < 1.0, worst
+        t.join(60)
+    assert worst < 2.0, worst  # not the 10 s of the issue; generous for a loaded CI machine
     assert sorted(set(codes)) <= [404, 503] and len(codes) == 45
     assert codes.count(404) >= 4  # the ones that ran waited their timeout and said so
 
