@@ -114,7 +114,7 @@ export function sessionSocketUrl(sessionId, query = "signal=1") {
  * cannot set an Authorization header on a WebSocket, and a subprotocol stays out of URLs.
  */
 export function openSocket(url) {
-  const token = getToken();
+  const token = getToken() || askToken(); // the socket always needs it
   return token ? new WebSocket(url, ["bci", `bearer.${token}`]) : new WebSocket(url);
 }
 
