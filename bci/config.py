@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     # Real EEG data folder in MNE's layout (PhysioNet eegmmidb); None -> MNE's default.
     data_path: Path | None = None
+    # Folder of the MOABB benchmark's result tables (CSV); None -> no reference column.
+    reference_path: Path | None = None
     # LSL discovery stays on this machine unless a user with a LAN headset turns it off.
     lsl_loopback: bool = True
     lsl_config: Path | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "BCIError",
+    "CommandTimeoutError",
     "ConfigError",
     "DataError",
     "DecoderError",
@@ -99,6 +100,10 @@ class SessionNotFoundError(NotFoundError):
 
 class SessionStateError(BCIError):
     """The session is not in a state that allows the request."""
+
+
+class CommandTimeoutError(BCIError):
+    """A command queued on a session was not applied in time (the engine is stuck)."""
 
 
 class PayloadTooLargeError(BCIError):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Chunk", "Marker", "Prediction", "StreamDescription"]
+__all__ = ["Chunk", "Marker", "StreamDescription"]
 
 
 @dataclass(frozen=True)
@@ -37,46 +37,6 @@ class Marker:
     t: float
     value: str
     source: str = "stream"
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """One decision of a decoder on one window.
-
-    Attributes
-    ----------
-    t : float
-        LSL time of the window's last sample.
-    probabilities : dict of str to float
-        Class probabilities, summing to 1.
-    label : str
-        The most probable class.
-    model_id : str
-        Id of the model that decided.
-    latency_ms : float
-        Time from the arrival of the window's last sample to the decision, in ms.
-    """
-
-    t: float
-    probabilities: dict[str, float]
-    label: str
-    model_id: str
-    latency_ms: float
-    session_id: str = ""
-    window_index: int = 0
-
-    def to_message(self) -> dict[str, Any]:
-        """The WebSocket/JSON form of this prediction."""
-        return {
-            "type": "prediction",
-            "session_id": self.session_id,
-            "index": self.window_index,
-            "t": self.t,
-            "probabilities": self.probabilities,
-            "label": self.label,
-            "model_id": self.model_id,
-            "latency_ms": self.latency_ms,
-        }
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ the same run, interleaved so that machine load hits both alike:
 and checks that both give the same probabilities (max abs difference). Sizes: 8 ch x 500 and
 64 ch x 320 synthetic windows, plus 64 ch x 480 real windows (PhysioNet eegmmidb subject 1,
 imagined left/right fist, 8-32 Hz causal band-pass, 0-3 s after the cue) when the data folder
-is found (``BCI_DATA_PATH`` or ``../shared/data``).
+is found (``--data`` or the ``data_path`` setting, ``BCI_DATA_PATH``).
 
 BLAS runs on one thread by default (``--blas-threads``): a server decoding many sessions
 should not let each call spread over all cores, and on a busy 2-core machine threaded BLAS
@@ -77,7 +77,9 @@ def real_windows(folder: Path) -> tuple[Any, Any]:
 
 
 def data_folder(arg: str | None) -> Path | None:
-    candidates = [arg, os.environ.get("BCI_DATA_PATH"), str(ROOT.parent / "shared" / "data")]
+    from bci.config import get_settings
+
+    candidates = [arg, get_settings().data_path]
     for c in candidates:
         if c and (Path(c) / "MNE-eegbci-data" / "files" / "eegmmidb" / "1.0.0" / "S001").is_dir():
             return Path(c)

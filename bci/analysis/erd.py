@@ -6,37 +6,24 @@ pre-cue interval of each trial), the report holds per channel and band the index
 ``log10(condition / reference power)`` with a bootstrap confidence interval and Cohen's d
 (:func:`bci.signal.erd.mu_suppression`), the mu index over every channel for topomaps, and
 ERDS time-frequency maps (Morlet, pre-cue baseline) of the sensorimotor channels.
-:func:`write_outputs` writes the numbers as JSON, the maps as PNG and an ``.npz``.
+The report itself (options, entries, table, outputs) is :mod:`bci.analysis.report`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bci.errors import DataError, SignalError
-from bci.signal.bandpower import DEFAULT_BANDS
-from bci.signal.erd import DEFAULT_CHANNELS, MuSuppressionResult, mu_suppression, pick_channels
+from bci.analysis.report import REFERENCES, ErdEntry, ErdOptions, ErdReport, ErdsMap
+from bci.datasets.epochs import bad_spans, cut_epochs, find_events, fixed_length_epochs
+from bci.errors import DataError
+from bci.signal.erd import mu_suppression, pick_channels
 
-__all__ = [
-    "EEGBCI_RUN_TYPES",
-    "REFERENCES",
-    "ErdEntry",
-    "ErdOptions",
-    "ErdReport",
-    "ErdsMap",
-    "eegbci_report",
-    "read_raw_any",
-    "recording_report",
-    "write_outputs",
-]
+__all__ = ["EEGBCI_RUN_TYPES", "eegbci_report", "read_raw_any", "recording_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,276 +36,8 @@ EEGBCI_RUN_TYPES: dict[str, dict[str, Any]] = {
 }
 EEGBCI_BASELINE_RUN = 1  # eyes open
 
-#: Reference kinds: rest trials of the same runs, a baseline recording, each trial's pre-cue.
-REFERENCES = ("rest", "baseline", "pre-cue")
-_REF_LABELS = {"rest": "rest", "baseline": "baseline run", "pre-cue": "pre-cue"}
-_REFERENCE_MODES = ("auto", "average", "none")
+# Common average reference from this many EEG channels on (reference='auto').
 _AUTO_CAR_MIN_CHANNELS = 32
-
-
-@dataclass(frozen=True)
-class ErdOptions:
-    """Settings of an ERD report.
-
-    Attributes
-    ----------
-    tmin, tmax : float
-        Condition (and rest) window relative to the cue, seconds; the reference windows of a
-        baseline run have the same length.
-    precue : (float, float)
-        Pre-cue baseline interval relative to the cue, seconds.
-    channels : tuple of str
-        Sensorimotor channels of the table and the ERDS maps.
-    bands : dict of str to (float, float)
-        Bands of the table, Hz.
-    n_boot, ci, seed
-        Bootstrap resamples, interval coverage and seed.
-    reference : {"auto", "average", "none"}
-        EEG re-referencing: common average, as recorded, or ``auto`` = average when the
-        recording has at least 32 EEG channels (a sparse montage's average would contain the
-        sensorimotor rhythm itself), as recorded otherwise.
-    erds : bool
-        Compute ERDS time-frequency maps.
-    erds_freqs : (float, float)
-        Frequency range of the maps, Hz (1 Hz steps, Morlet with ``freq / 2`` cycles).
-    erds_tmax : float or None
-        End of the maps relative to the cue (default ``tmax + 1.5``).
-    erds_mode : {"percent", "logratio"}
-        Baseline correction of the maps against the pre-cue interval.
-    """
-
-    tmin: float = 0.5
-    tmax: float = 2.5
-    precue: tuple[float, float] = (-1.0, 0.0)
-    channels: tuple[str, ...] = DEFAULT_CHANNELS
-    bands: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_BANDS))
-    n_boot: int = 2000
-    ci: float = 0.95
-    seed: int = 0
-    reference: str = "auto"
-    erds: bool = True
-    erds_freqs: tuple[float, float] = (4.0, 35.0)
-    erds_tmax: float | None = None
-    erds_mode: str = "percent"
-
-    def __post_init__(self) -> None:
-        if not self.tmax > self.tmin:
-            raise SignalError(f"tmax ({self.tmax}) must be greater than tmin ({self.tmin})")
-        if not self.precue[1] > self.precue[0]:
-            raise SignalError(f"precue {self.precue} must be (start, end) with start < end")
-        if self.precue[1] > 0:
-            raise SignalError(f"precue {self.precue} must end at or before the cue (0 s)")
-        if self.reference not in _REFERENCE_MODES:
-            raise SignalError(
-                f"Unknown reference {self.reference!r}. Must be one of: "
-                f"{', '.join(_REFERENCE_MODES)}"
-            )
-        if self.erds_mode not in ("percent", "logratio"):
-            raise SignalError(
-                f"Unknown erds_mode {self.erds_mode!r}. Must be one of: percent, logratio"
-            )
-        if self.n_boot < 0:
-            raise SignalError(f"n_boot must be >= 0, got {self.n_boot}")
-
-    @property
-    def map_tmax(self) -> float:
-        return self.tmax + 1.5 if self.erds_tmax is None else float(self.erds_tmax)
-
-
-@dataclass(frozen=True)
-class ErdEntry:
-    """One condition against one reference.
-
-    Attributes
-    ----------
-    group : str
-        eegbci run type, or ``"recording"``.
-    condition : str
-        Condition label (``imagine_left``...).
-    reference : str
-        One of :data:`REFERENCES`.
-    result : MuSuppressionResult
-        Table numbers (sensorimotor channels x bands, occipital alpha).
-    topomap : ndarray, shape (n_eeg_channels,)
-        Mu index of every EEG channel (``ErdReport.ch_names`` order).
-    """
-
-    group: str
-    condition: str
-    reference: str
-    result: MuSuppressionResult
-    topomap: np.ndarray
-
-    def to_dict(self, ch_names: Sequence[str]) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "group": self.group,
-            "condition": self.condition,
-            "reference": self.reference,
-        }
-        out.update(self.result.to_dict())
-        out["topomap_mu"] = {
-            c: round(float(v), 6) for c, v in zip(ch_names, self.topomap, strict=True)
-        }
-        return out
-
-
-@dataclass(frozen=True)
-class ErdsMap:
-    """Trial-averaged ERDS time-frequency map of one condition.
-
-    Attributes
-    ----------
-    data : ndarray, shape (n_channels, n_freqs, n_times)
-        Power change against the pre-cue interval: percent (-30 = 30% less power) or log10
-        ratio, per ``mode``.
-    """
-
-    group: str
-    condition: str
-    channels: tuple[str, ...]
-    freqs: np.ndarray
-    times: np.ndarray
-    data: np.ndarray
-    mode: str
-    n_epochs: int
-
-
-@dataclass
-class ErdReport:
-    """Everything one ``bci erd`` run computed.
-
-    Attributes
-    ----------
-    source : str
-        What was analysed ("eegbci subject 1", a file path).
-    sfreq : float
-    ch_names : list of str
-        EEG channels of the topomaps.
-    reference : str
-        The EEG reference applied ("average" or "none").
-    options : ErdOptions
-    entries : list of ErdEntry
-    erds : list of ErdsMap
-    notes : list of str
-        Dropped epochs, missing references and similar remarks.
-    info : mne.Info or None
-        Channel positions for the topomaps (not serialised).
-    """
-
-    source: str
-    sfreq: float
-    ch_names: list[str]
-    reference: str
-    options: ErdOptions
-    entries: list[ErdEntry] = field(default_factory=list)
-    erds: list[ErdsMap] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    info: Any = None
-
-    def get(self, condition: str, reference: str, group: str | None = None) -> MuSuppressionResult:
-        """The result of one condition against one reference."""
-        for e in self.entries:
-            if e.condition == condition and e.reference == reference:
-                if group is None or e.group == group:
-                    return e.result
-        have = sorted({(e.condition, e.reference) for e in self.entries})
-        raise DataError(
-            f"No result for condition {condition!r} against {reference!r}; have: {have}"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready numbers of the report."""
-        opts = asdict(self.options)
-        opts["bands"] = {k: list(v) for k, v in self.options.bands.items()}
-        return {
-            "source": self.source,
-            "sfreq": self.sfreq,
-            "eeg_reference": self.reference,
-            "options": opts,
-            "definition": (
-                "index = log10(mean condition band power / mean reference band power), "
-                "Welch PSD; negative = suppression. d = Cohen's d of per-trial log10 power "
-                "(pooled SD), condition minus reference. CI = percentile bootstrap over trials."
-            ),
-            "entries": [e.to_dict(self.ch_names) for e in self.entries],
-            "erds_maps": [
-                {
-                    "group": m.group,
-                    "condition": m.condition,
-                    "channels": list(m.channels),
-                    "mode": m.mode,
-                    "n_epochs": m.n_epochs,
-                    "mean_in_window": _erds_window_means(m, self.options),
-                }
-                for m in self.erds
-            ],
-            "notes": list(self.notes),
-        }
-
-    def table(self) -> str:
-        """The per-condition, per-channel table as text."""
-        opts = self.options
-        chans = list(opts.channels)
-        head = (
-            f"{self.source}: mu suppression = log10(condition / reference power), negative = "
-            f"suppression; EEG reference: {self.reference}; condition window "
-            f"{opts.tmin:g}-{opts.tmax:g} s after the cue; pre-cue {opts.precue[0]:g}-"
-            f"{opts.precue[1]:g} s"
-        )
-        if opts.n_boot:
-            head += f"; [{opts.ci:.0%} bootstrap CI, {opts.n_boot} resamples]"
-        head += "; d = Cohen's d of per-trial log power"
-        cols = [*chans, "occ alpha"]
-        cell_w = 30 if opts.n_boot else 16
-        lines = [
-            head,
-            f"{'group':<21}{'condition':<15}{'reference':<14}{'n':>7}  {'band':<5}"
-            + "".join(f"{c:<{cell_w}}" for c in cols),
-        ]
-        for e in self.entries:
-            r = e.result
-            n = f"{r.n_condition}/{r.n_baseline}"
-            for j, band in enumerate(r.bands):
-                cells = []
-                for i in range(len(r.channels)):
-                    lo = None if r.ci_low is None else r.ci_low[i, j]
-                    hi = None if r.ci_high is None else r.ci_high[i, j]
-                    cells.append(_cell(r.index[i, j], lo, hi, r.effect_size[i, j]))
-                if j == 0 and r.occipital_alpha is not None:
-                    lo = hi = None
-                    if r.occipital_ci_low is not None and r.occipital_ci_high is not None:
-                        lo = float(np.mean(r.occipital_ci_low))
-                        hi = float(np.mean(r.occipital_ci_high))
-                    occ = _cell(r.occipital_alpha, lo, hi, float(np.mean(r.occipital_effect_size)))
-                else:
-                    occ = ""
-                cells.append(occ)
-                lines.append(
-                    f"{e.group:<21}{e.condition:<15}{_REF_LABELS[e.reference]:<14}{n:>7}  "
-                    f"{band:<5}" + "".join(f"{c:<{cell_w}}" for c in cells)
-                )
-        if self.notes:
-            lines.append("notes: " + "; ".join(self.notes))
-        return "\n".join(line.rstrip() for line in lines)
-
-
-def _cell(v: float, lo: float | None, hi: float | None, d: float) -> str:
-    ds = "nan" if math.isnan(d) else f"{d:+.2f}"
-    if lo is None or hi is None:
-        return f"{v:+.3f} d={ds}"
-    return f"{v:+.3f} [{lo:+.2f},{hi:+.2f}] d={ds}"
-
-
-def _erds_window_means(m: ErdsMap, opts: ErdOptions) -> dict[str, dict[str, float]]:
-    tmask = (m.times >= opts.tmin) & (m.times <= opts.tmax)
-    out: dict[str, dict[str, float]] = {}
-    for i, ch in enumerate(m.channels):
-        out[ch] = {}
-        for band, (lo, hi) in opts.bands.items():
-            fmask = (m.freqs >= lo) & (m.freqs <= hi)
-            if fmask.any() and tmask.any():
-                out[ch][band] = round(float(m.data[i][np.ix_(fmask, tmask)].mean()), 4)
-    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -326,8 +45,8 @@ def _erds_window_means(m: ErdsMap, opts: ErdOptions) -> dict[str, dict[str, floa
 
 
 def read_raw_any(path: str | Path) -> Any:
-    """Read any recording ``bci.datasets.recordings`` knows as ``mne.io.Raw`` (preloaded)."""
-    from bci.datasets.recordings import read_recording
+    """Read any recording ``bci.recordings`` knows as ``mne.io.Raw`` (preloaded)."""
+    from bci.recordings import read_recording
 
     p = Path(path)
     if not p.exists():
@@ -379,66 +98,20 @@ def _standardize_names(raw: Any, known: Sequence[str]) -> None:
         raw.rename_channels(mapping, verbose="error")
 
 
-def _events(raw: Any, mapping: Mapping[str, str]) -> tuple[np.ndarray, dict[str, int]]:
-    """Events of the annotations named in ``mapping`` (description -> label)."""
-    import mne
-
+def _events(raw: Any, mapping: Mapping[str, str]) -> list[tuple[int, str]]:
+    """(sample, description) of the annotations named in ``mapping`` (description -> label)."""
     present = {str(d) for d in raw.annotations.description}
-    event_id = {desc: i + 1 for i, desc in enumerate(sorted(mapping)) if desc in present}
-    if not event_id:
+    if not present & set(mapping):
         raise DataError(
             f"None of the event names {sorted(mapping)} is in the recording's annotations "
             f"(found: {sorted(present) or 'none'})"
         )
-    events, _ = mne.events_from_annotations(raw, event_id=event_id, verbose="error")
-    return events, event_id
+    return find_events(raw, {d: d for d in mapping})
 
 
-def _epochs_array(
-    raw: Any, events: np.ndarray, event_id: Mapping[str, int], tmin: float, tmax: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Epoch data in µV (n_epochs, n_channels, n_times), event codes and times (s).
-
-    Epochs that leave the data or cross a BAD annotation (run boundaries) are dropped.
-    """
-    import mne
-
-    sf = raw.info["sfreq"]
-    ep = mne.Epochs(
-        raw,
-        events,
-        dict(event_id),
-        tmin=tmin,
-        tmax=tmax + 1.0 / sf,
-        baseline=None,
-        preload=True,
-        on_missing="ignore",
-        on_outside="ignore",
-        reject_by_annotation=True,
-        verbose="error",
-    )
-    data = ep.get_data(copy=False) * 1e6
-    return data, ep.events[:, 2], ep.times
-
-
-def _window(
-    data: np.ndarray, times: np.ndarray, start: float, stop: float, sf: float
-) -> np.ndarray:
-    """Samples with start <= t < stop (half-open, exact length round((stop-start) * sf))."""
-    i0 = int(np.argmin(np.abs(times - start)))
-    n = round((stop - start) * sf)
-    return data[..., i0 : i0 + n]
-
-
-def _segment(data: np.ndarray, n_times: int) -> np.ndarray:
-    """Cut continuous data (n_channels, n_total) into non-overlapping epochs."""
-    n = data.shape[1] // n_times
-    if n == 0:
-        raise DataError(
-            f"The baseline recording has {data.shape[1]} samples, shorter than one epoch "
-            f"({n_times} samples)"
-        )
-    return data[:, : n * n_times].reshape(data.shape[0], n, n_times).transpose(1, 0, 2).copy()
+def _span(start: float, stop: float, sf: float) -> tuple[int, int]:
+    """``[start, stop)`` s as (first sample, number of samples) relative to the cue."""
+    return round(start * sf), round((stop - start) * sf)
 
 
 def _baseline_epochs(raw: Any, ch_names: Sequence[str], n_times: int, sfreq: float) -> np.ndarray:
@@ -451,7 +124,7 @@ def _baseline_epochs(raw: Any, ch_names: Sequence[str], n_times: int, sfreq: flo
     picks = pick_channels(raw.ch_names, list(ch_names))
     # Samples inside BAD annotations (artefacts, run boundaries) are left out.
     cont = raw.get_data(picks=picks, reject_by_annotation="omit") * 1e6
-    return _segment(cont, n_times)
+    return fixed_length_epochs(cont, n_times, "The baseline recording")
 
 
 # --------------------------------------------------------------------------------------
@@ -476,19 +149,24 @@ def _analyse(
     sf = float(raw.info["sfreq"])
     ch_names = list(raw.ch_names)
     mapping = {**dict(conditions), **{d: "rest" for d in rest}}
-    events, event_id = _events(raw, mapping)
+    events = _events(raw, mapping)
+    onsets = np.array([s for s, _ in events], dtype=np.int64)
+    descs = np.array([d for _, d in events], dtype=object)
+    data = raw.get_data() * 1e6
+    bad = bad_spans(raw)
 
-    # Condition trials with their pre-cue interval, from the same epochs so they pair.
-    start = min(opts.precue[0], opts.tmin)
-    cdata, ccodes, ctimes = _epochs_array(raw, events, event_id, start, opts.tmax)
-    rest_codes = [event_id[d] for d in rest if d in event_id]
+    # Condition trials with their pre-cue interval, from the same epochs so they pair: an
+    # epoch spans both windows and is dropped if any of it is outside the data or bad.
+    c0, cn = _span(opts.tmin, opts.tmax, sf)
+    p0, pn = _span(opts.precue[0], opts.precue[1], sf)
+    first = min(c0, p0)
+    cdata, ckept = cut_epochs(data, onsets, first, max(c0 + cn, p0 + pn) - first, sfreq=sf, bad=bad)
+    cdescs = descs[ckept]
     rest_data = None
     if "rest" in references:
-        if rest_codes:
-            rdata, _, rtimes = _epochs_array(
-                raw, events[np.isin(events[:, 2], rest_codes)], event_id, opts.tmin, opts.tmax
-            )
-            rest_data = _window(rdata, rtimes, opts.tmin, opts.tmax, sf)
+        is_rest = np.isin(descs, list(rest))
+        if is_rest.any():
+            rest_data, _ = cut_epochs(data, onsets[is_rest], c0, cn, sfreq=sf, bad=bad)
             if len(rest_data) == 0:
                 rest_data = None
         if rest_data is None:
@@ -496,11 +174,11 @@ def _analyse(
 
     sel_all = {"rest": rest_data, "baseline": baseline}
     for desc, cond in conditions.items():
-        if desc not in event_id:
+        if desc not in set(descs):
             report.notes.append(f"{group}: no {desc!r} events, condition {cond!r} skipped")
             continue
-        mask = ccodes == event_id[desc]
-        n_events = int(np.sum(events[:, 2] == event_id[desc]))
+        mask = cdescs == desc
+        n_events = int(np.sum(descs == desc))
         if mask.sum() < n_events:
             report.notes.append(
                 f"{group}/{cond}: {n_events - int(mask.sum())} of {n_events} trials dropped "
@@ -508,12 +186,12 @@ def _analyse(
             )
         if mask.sum() == 0:
             continue
-        cond_data = _window(cdata[mask], ctimes, opts.tmin, opts.tmax, sf)
+        cond_data = cdata[mask][..., c0 - first : c0 - first + cn]
         for ref in references:
             paired = ref == "pre-cue"
             base: np.ndarray | None
             if paired:
-                base = _window(cdata[mask], ctimes, opts.precue[0], opts.precue[1], sf)
+                base = cdata[mask][..., p0 - first : p0 - first + pn]
             else:
                 base = sel_all.get(ref)
             if base is None:
@@ -542,32 +220,26 @@ def _analyse(
             )
             report.entries.append(ErdEntry(group, cond, ref, res, topo.index[:, 0]))
         if opts.erds:
-            report.erds.append(_erds_map(raw, events, event_id[desc], group, cond, opts))
+            report.erds.append(_erds_map(raw, onsets[descs == desc], bad, group, cond, opts))
 
 
 def _erds_map(
-    raw: Any, events: np.ndarray, code: int, group: str, cond: str, opts: ErdOptions
+    raw: Any, onsets: np.ndarray, bad: np.ndarray, group: str, cond: str, opts: ErdOptions
 ) -> ErdsMap:
     """Morlet ERDS map of the sensorimotor channels against the pre-cue interval."""
     import mne
 
     pad = 0.5
     picks = pick_channels(raw.ch_names, opts.channels)
-    ep = mne.Epochs(
-        raw,
-        events[events[:, 2] == code],
-        {cond: code},
-        tmin=opts.precue[0] - pad,
-        tmax=opts.map_tmax + pad,
-        baseline=None,
-        picks=picks,
-        preload=True,
-        on_outside="ignore",
-        reject_by_annotation=True,
-        verbose="error",
+    sf = raw.info["sfreq"]
+    # MNE's epoch [tmin, tmax] includes both ends: one sample more than the half-open span.
+    first = round((opts.precue[0] - pad) * sf)
+    n = round((opts.map_tmax + pad) * sf) - first + 1
+    X, _ = cut_epochs(raw.get_data(picks=picks), onsets, first, n, sfreq=sf, bad=bad)
+    ep = mne.EpochsArray(
+        X, mne.pick_info(raw.info, picks), tmin=first / sf, baseline=None, verbose="error"
     )
     freqs = np.arange(opts.erds_freqs[0], opts.erds_freqs[1] + 0.5, 1.0)
-    sf = raw.info["sfreq"]
     decim = max(1, int(sf // 40))  # ~40 time points a second is plenty for a figure
     tfr = ep.compute_tfr(
         "morlet",
@@ -642,14 +314,7 @@ def eegbci_report(
         raw, applied = _prepare(load_raw(subject, spec["runs"], path), opts.reference)
         sf = float(raw.info["sfreq"])
         if report is None:
-            report = ErdReport(
-                source=f"eegbci subject {subject}",
-                sfreq=sf,
-                ch_names=list(raw.ch_names),
-                reference=applied,
-                options=opts,
-                info=raw.info,
-            )
+            report = _new_report(f"eegbci subject {subject}", raw, applied, opts)
         baseline = None
         if base_raw is not None:
             n_win = round((opts.tmax - opts.tmin) * sf)
@@ -726,14 +391,7 @@ def recording_report(
     if "baseline" in refs and baseline_raw is None:
         raise DataError("Reference 'baseline' needs a baseline recording (--baseline-file)")
     sf = float(prepared.info["sfreq"])
-    report = ErdReport(
-        source=source,
-        sfreq=sf,
-        ch_names=list(prepared.ch_names),
-        reference=applied,
-        options=opts,
-        info=prepared.info,
-    )
+    report = _new_report(source, prepared, applied, opts)
     baseline = None
     if baseline_raw is not None:
         base_prep, _ = _prepare(baseline_raw, applied)
@@ -745,6 +403,18 @@ def recording_report(
     return report
 
 
+def _new_report(source: str, raw: Any, applied: str, opts: ErdOptions) -> ErdReport:
+    """An empty report on the channels, rate and reference of the prepared ``raw``."""
+    return ErdReport(
+        source=source,
+        sfreq=float(raw.info["sfreq"]),
+        ch_names=list(raw.ch_names),
+        reference=applied,
+        options=opts,
+        info=raw.info,
+    )
+
+
 def _check_references(references: Sequence[str]) -> list[str]:
     refs = list(references)
     bad = [r for r in refs if r not in REFERENCES]
@@ -754,135 +424,3 @@ def _check_references(references: Sequence[str]) -> list[str]:
             f"{', '.join(REFERENCES)}"
         )
     return refs
-
-
-# --------------------------------------------------------------------------------------
-# Outputs
-
-
-def _slug(*parts: str) -> str:
-    return "_".join(p.replace("/", "-").replace(" ", "-") for p in parts if p)
-
-
-def write_outputs(report: ErdReport, output: str | Path, figures: bool = True) -> list[Path]:
-    """Write ``erd.json``, ``erd_table.txt``, ERDS maps (PNG + ``erds_maps.npz``), topomaps.
-
-    Returns
-    -------
-    paths : list of Path
-        Files written.
-    """
-    out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    js = out / "erd.json"
-    js.write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
-    written.append(js)
-    txt = out / "erd_table.txt"
-    txt.write_text(report.table() + "\n", encoding="utf-8")
-    written.append(txt)
-    if report.erds:
-        npz = out / "erds_maps.npz"
-        arrays: dict[str, np.ndarray] = {}
-        for m in report.erds:
-            key = _slug(m.group, m.condition)
-            arrays[f"{key}__data"] = m.data
-            arrays[f"{key}__freqs"] = m.freqs
-            arrays[f"{key}__times"] = m.times
-        np.savez_compressed(npz, **arrays)  # type: ignore[arg-type]
-        written.append(npz)
-    if figures:
-        written += _plot_erds(report, out)
-        written += _plot_topomaps(report, out)
-    return written
-
-
-def _plot_erds(report: ErdReport, out: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    paths = []
-    for m in report.erds:
-        fig, axes = plt.subplots(
-            1, len(m.channels), figsize=(4.2 * len(m.channels), 3.4), layout="constrained"
-        )
-        axes = np.atleast_1d(axes)
-        lim = float(np.nanpercentile(np.abs(m.data), 98)) or 1.0
-        unit = "%" if m.mode == "percent" else "log10"
-        im = None
-        for ax, ch, d in zip(axes, m.channels, m.data, strict=True):
-            im = ax.pcolormesh(
-                m.times, m.freqs, d, cmap="RdBu_r", vmin=-lim, vmax=lim, shading="auto"
-            )
-            ax.axvline(0.0, color="k", lw=0.8)
-            ax.set_title(ch)
-            ax.set_xlabel("time from cue (s)")
-        axes[0].set_ylabel("frequency (Hz)")
-        fig.suptitle(f"ERDS {m.group} {m.condition} (n={m.n_epochs}, vs pre-cue)")
-        if im is not None:
-            fig.colorbar(im, ax=list(axes), label=f"ERDS ({unit})", shrink=0.9)
-        p = out / f"erds_{_slug(m.group, m.condition)}.png"
-        fig.savefig(p, dpi=90)
-        plt.close(fig)
-        paths.append(p)
-    return paths
-
-
-def _plot_topomaps(report: ErdReport, out: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    import mne
-
-    if report.info is None or not report.entries:
-        return []
-    info = report.info
-    locs = np.array([ch["loc"][:3] for ch in info["chs"]])
-    has_pos = np.isfinite(locs).all(axis=1) & (np.abs(locs).sum(axis=1) > 0)
-    if has_pos.sum() < 3:
-        report.notes.append("topomaps skipped: fewer than 3 channels have positions")
-        return []
-    sub = mne.pick_info(info, np.flatnonzero(has_pos))
-    paths = []
-    groups = list(dict.fromkeys(e.group for e in report.entries))
-    for g in groups:
-        ents = [e for e in report.entries if e.group == g]
-        conds = list(dict.fromkeys(e.condition for e in ents))
-        refs = list(dict.fromkeys(e.reference for e in ents))
-        lim = max(float(np.max(np.abs(e.topomap[has_pos]))) for e in ents) or 0.1
-        fig, axes = plt.subplots(
-            len(refs),
-            len(conds),
-            figsize=(2.8 * len(conds), 2.7 * len(refs)),
-            squeeze=False,
-            layout="constrained",
-        )
-        im = None
-        for r_i, ref in enumerate(refs):
-            for c_i, cond in enumerate(conds):
-                ax = axes[r_i, c_i]
-                ent = next((e for e in ents if e.condition == cond and e.reference == ref), None)
-                if ent is None:
-                    ax.axis("off")
-                    continue
-                im, _ = mne.viz.plot_topomap(
-                    ent.topomap[has_pos],
-                    sub,
-                    axes=ax,
-                    show=False,
-                    cmap="RdBu_r",
-                    vlim=(-lim, lim),
-                    contours=4,
-                )
-                ax.set_title(f"{cond}\nvs {_REF_LABELS[ref]}", fontsize=9)
-        if im is not None:
-            fig.colorbar(im, ax=axes.ravel().tolist(), label="mu index log10(cond/ref)", shrink=0.8)
-        fig.suptitle(f"{report.source} {g}: mu (8-13 Hz) suppression")
-        p = out / f"topomap_mu_{_slug(g)}.png"
-        fig.savefig(p, dpi=90)
-        plt.close(fig)
-        paths.append(p)
-    return paths

@@ -39,6 +39,7 @@ _STATUS: list[tuple[type[E.BCIError], int]] = [
     (E.PayloadTooLargeError, 413),
     (E.ServiceBusyError, 503),
     (E.LSLUnavailableError, 503),
+    (E.CommandTimeoutError, 503),
     (E.UnknownNameError, 422),
     (E.SignalError, 422),
     (E.ConfigError, 422),

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from bci.datasets.recordings import read_recording
 from bci.errors import DataError
+from bci.recordings import read_recording
 
 __all__ = ["export_bids"]
 
@@ -116,25 +116,3 @@ def export_bids(
         out["predictions"] = str(target)
     logger.info("exported %s to %s", path, out["eeg"])
     return out
-
-
-def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("export-bids", help="write a recording as EEG-BIDS (mne-bids)")
-    p.add_argument("recording")
-    p.add_argument("--root", required=True, help="BIDS dataset folder")
-    p.add_argument("--subject", default="01")
-    p.add_argument("--session", default=None)
-    p.add_argument("--task", default="bci")
-    p.add_argument("--run", type=int, default=None)
-    p.add_argument("--overwrite", action="store_true")
-    p.set_defaults(func=_run)
-
-
-def _run(args: Any) -> int:
-    out = export_bids(
-        args.recording, args.root, args.subject, args.session, args.task, args.run, args.overwrite
-    )
-    print(f"EEG: {out['eeg']}")
-    if out["predictions"]:
-        print(f"predictions: {out['predictions']}")
-    return 0

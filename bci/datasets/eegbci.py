@@ -7,7 +7,6 @@ machine with internet the same call downloads any of the 109 subjects.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,12 @@ RUNS: dict[str, list[int]] = {
 
 
 def data_path(path: str | Path | None = None) -> Path | None:
-    """The eegbci data folder: argument, then ``BCI_DATA_PATH``, then MNE's default (None)."""
+    """The eegbci data folder: argument, then the ``data_path`` setting, then MNE's (None).
+
+    The setting is ``BCI_DATA_PATH`` (:class:`bci.config.Settings`).
+    """
     if path is not None:
         return Path(path)
-    env = os.environ.get("BCI_DATA_PATH")
-    if env:
-        return Path(env)
     from bci.config import get_settings
 
     return get_settings().data_path

@@ -1,4 +1,12 @@
-"""Continuous EEG + events -> epochs (X, y), filtered exactly as the online engine filters.
+"""Continuous EEG + events -> epochs (X, y): the one epoching path of the package.
+
+:func:`cut_epochs` is the only place that cuts epochs out of continuous data (by sample
+offset, dropping epochs outside the data or across a ``BAD`` annotation);
+:func:`find_events` the only place that turns annotations or a stim channel into cue
+samples; :func:`fixed_length_epochs` cuts a continuous baseline into consecutive epochs.
+:func:`make_epochs`, :func:`epochs_from_raw` and :func:`load_eegbci_epochs` (evaluation,
+calibration from a file, the pseudo-online comparison) and the ERD reports of
+:mod:`bci.analysis.erd` all go through them.
 
 The continuous signal is band-passed causally (:func:`bci.signal.filter_continuous`, the
 offline twin of the live :class:`~bci.signal.CausalFilter`) and only then cut, so an epoch
@@ -19,7 +27,15 @@ import numpy as np
 from bci.errors import DataError, SignalError
 from bci.signal.filters import filter_continuous
 
-__all__ = ["epochs_from_raw", "load_eegbci_epochs", "make_epochs"]
+__all__ = [
+    "bad_spans",
+    "cut_epochs",
+    "epochs_from_raw",
+    "find_events",
+    "fixed_length_epochs",
+    "load_eegbci_epochs",
+    "make_epochs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +52,111 @@ def _check_window(tmin: float, tmax: float, sfreq: float) -> int:
             f"The epoch [{tmin}, {tmax}) s is {n_times} sample(s) at {sfreq} Hz; need at least 2"
         )
     return n_times
+
+
+def cut_epochs(
+    data: np.ndarray,
+    onsets: Sequence[int] | np.ndarray,
+    offset: int,
+    n_times: int,
+    *,
+    sfreq: float | None = None,
+    bad: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut ``data[:, s + offset : s + offset + n_times]`` for each onset ``s``.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_channels, n_total)
+    onsets : sequence of int, shape (n_events,)
+        Sample index of each event (0 = first sample of ``data``).
+    offset : int
+        Epoch start relative to the onset, in samples (negative: before it).
+    n_times : int
+        Samples per epoch (>= 1).
+    sfreq : float or None
+        Sampling rate in Hz; needed with ``bad``.
+    bad : ndarray, shape (n_spans, 2), or None
+        ``(onset, end)`` in seconds from the first sample of spans to avoid
+        (:func:`bad_spans`); an epoch that overlaps one is dropped, as MNE's
+        ``reject_by_annotation`` does.
+
+    Returns
+    -------
+    X : ndarray, shape (n_kept, n_channels, n_times)
+        A copy, in the dtype of ``data``.
+    kept : ndarray of int, shape (n_kept,)
+        Indices into ``onsets`` of the epochs cut; the others lie (partly) outside the data or
+        across a bad span.
+    """
+    arr = np.asarray(data)
+    starts = np.asarray(onsets, dtype=np.int64).reshape(-1) + int(offset)
+    n = int(n_times)
+    if n < 1:
+        raise DataError(f"n_times must be >= 1 sample, got {n_times}")
+    ok = (starts >= 0) & (starts + n <= arr.shape[1])
+    if bad is not None and len(bad):
+        if sfreq is None:
+            raise DataError("cut_epochs needs sfreq (Hz) to compare epochs with bad spans")
+        spans = np.asarray(bad, dtype=np.float64).reshape(-1, 2)
+        # the overlap test of mne.io.BaseRaw._check_bad_segment, in seconds
+        t0 = starts[:, None] / float(sfreq)
+        t1 = (starts[:, None] + n) / float(sfreq)
+        across = ((spans[None, :, 0] < t1) & (spans[None, :, 1] > t0)).any(axis=1)
+        ok &= ~across
+    kept = np.flatnonzero(ok)
+    X = np.empty((len(kept), arr.shape[0], n), dtype=arr.dtype)
+    for k, i in enumerate(kept):
+        X[k] = arr[:, starts[i] : starts[i] + n]
+    return X, kept
+
+
+def fixed_length_epochs(data: np.ndarray, n_times: int, what: str = "The data") -> np.ndarray:
+    """Continuous data cut into consecutive, non-overlapping epochs of ``n_times`` samples.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_channels, n_total)
+    n_times : int
+    what : str
+        What ``data`` is, for the error message ("The baseline recording").
+
+    Returns
+    -------
+    X : ndarray, shape (n_total // n_times, n_channels, n_times)
+        The samples after the last whole epoch are left out.
+
+    Raises
+    ------
+    DataError
+        ``data`` is shorter than one epoch.
+    """
+    arr = np.asarray(data)
+    n = arr.shape[1] // int(n_times)
+    if n == 0:
+        raise DataError(
+            f"{what} has {arr.shape[1]} samples, shorter than one epoch ({n_times} samples)"
+        )
+    X, _ = cut_epochs(arr, np.arange(n) * int(n_times), 0, int(n_times))
+    return X
+
+
+def bad_spans(raw: Any) -> np.ndarray:
+    """``(onset, end)`` in seconds from the first sample of ``raw``'s ``BAD*`` annotations.
+
+    Returns
+    -------
+    spans : ndarray, shape (n_spans, 2)
+        For :func:`cut_epochs`'s ``bad``; run boundaries of concatenated raws are
+        zero-length ``BAD boundary`` annotations.
+    """
+    ann = raw.annotations
+    rows = [
+        (float(o) - raw.first_time, float(o) - raw.first_time + float(d))
+        for o, d, desc in zip(ann.onset, ann.duration, ann.description, strict=True)
+        if str(desc).lower().startswith("bad")
+    ]
+    return np.array(rows, dtype=np.float64).reshape(-1, 2)
 
 
 def make_epochs(
@@ -82,6 +203,20 @@ def make_epochs(
     DataError
         Bad window, no events, or no epoch fits in the data.
     """
+    X, y, _ = _filtered_epochs(data, sfreq, events, (tmin, tmax), (band, notch, order))
+    return X, y
+
+
+def _filtered_epochs(
+    data: np.ndarray,
+    sfreq: float,
+    events: Iterable[tuple[int, str]],
+    window: tuple[float, float],
+    filt: tuple[tuple[float, float] | None, float | None, int],
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """:func:`make_epochs` (``window`` = (tmin, tmax), ``filt`` = (band, notch, order)), plus
+    the sample of each epoch's event."""
+    (tmin, tmax), (band, notch, order) = window, filt
     arr = np.asarray(data, dtype=np.float64)
     if arr.ndim != 2:
         raise SignalError(f"data must be 2-D (n_channels, n_times), got shape {arr.shape}")
@@ -98,28 +233,42 @@ def make_epochs(
     if band is not None or notch is not None:
         lo, hi = band if band is not None else (None, None)
         arr = filter_continuous(arr, sfreq, lo, hi, order=order, notch=notch)
-    offset = round(tmin * sfreq)
-    kept = [
-        (s + offset, lab) for s, lab in evs if s + offset >= 0 and s + offset + n_t <= arr.shape[1]
-    ]
+    X, kept = cut_epochs(arr, [s for s, _ in evs], round(tmin * sfreq), n_t)
     if len(kept) < len(evs):
         logger.info(
             "%d of %d events have an epoch outside the data and were dropped",
             len(evs) - len(kept),
             len(evs),
         )
-    if not kept:
+    if not len(kept):
         raise DataError(
             f"No epoch [{tmin}, {tmax}) s fits in the {arr.shape[1]} samples of the data "
             f"({len(evs)} events)"
         )
-    X = np.stack([arr[:, start : start + n_t] for start, _ in kept])
-    y = np.array([lab for _, lab in kept], dtype=str)
-    return X, y
+    y = np.array([evs[i][1] for i in kept], dtype=str)
+    return X, y, [evs[i][0] for i in kept]
 
 
-def _raw_events(raw: Any, event_map: Mapping[str, str]) -> list[tuple[int, str]]:
-    """(sample from the first sample of ``raw``, label) from annotations or a stim channel."""
+def find_events(raw: Any, event_map: Mapping[str, str]) -> list[tuple[int, str]]:
+    """Cue samples of ``raw`` from its annotations, else from its stim channel.
+
+    Parameters
+    ----------
+    raw : mne.io.BaseRaw
+    event_map : mapping of str to str
+        Annotation description (or stim-channel code, as text) -> label. Other events are
+        ignored.
+
+    Returns
+    -------
+    events : list of (int, str)
+        (sample from the first sample of ``raw``, label), in time order.
+
+    Raises
+    ------
+    DataError
+        No event of ``event_map`` is in the recording (the message lists what is).
+    """
     import mne
 
     descs = {str(d) for d in raw.annotations.description}
@@ -198,11 +347,8 @@ def epochs_from_raw(
     data = picked.get_data() * 1e6
     ch_names = list(picked.ch_names)
     sfreq = float(raw.info["sfreq"])
-    evs = _raw_events(raw, event_map)
-    X, y = make_epochs(data, sfreq, evs, tmin, tmax, band, notch=notch)
-    offset = round(tmin * sfreq)
-    n_t = X.shape[2]
-    samples = [s for s, _ in evs if s + offset >= 0 and s + offset + n_t <= data.shape[1]]
+    evs = find_events(raw, event_map)
+    X, y, samples = _filtered_epochs(data, sfreq, evs, (tmin, tmax), (band, notch, 4))
     meta: dict[str, Any] = {
         "sfreq": sfreq,
         "ch_names": list(ch_names),

@@ -22,20 +22,18 @@ import numpy as np
 from bci.errors import SignalError
 
 __all__ = [
-    "COVARIANCE_ESTIMATORS",
-    "batch_covariances",
     "eigh_function",
     "invsqrtm",
     "logm_batch",
+    "lwf",
+    "numpy_cov",
+    "oas",
     "ovr_decision_function",
+    "scm",
     "softmax",
     "sqrtm",
     "upper_indices",
 ]
-
-#: Covariance estimators the fast path reproduces exactly.
-COVARIANCE_ESTIMATORS = ("scm", "cov", "oas", "lwf")
-
 
 _NOT_FINITE = "window contains NaN or infinite values; check the input window"
 
@@ -115,36 +113,26 @@ def _lwf(Xc: np.ndarray) -> np.ndarray:
     return _shrink(C, shrinkage, mu_cov)
 
 
-def batch_covariances(X: np.ndarray, estimator: str, assume_centered: bool = False) -> np.ndarray:
-    """Covariance matrices of a batch of windows, as pyRiemann's ``Covariances``.
+def scm(X: np.ndarray, assume_centered: bool = False) -> np.ndarray:
+    """Sample covariances of a batch (pyRiemann ``scm``), shape (n_windows, n_ch, n_ch)."""
+    return _empirical(_centre(X, assume_centered))
 
-    Parameters
-    ----------
-    X : ndarray, shape (n_windows, n_channels, n_times), float64
-    estimator : {"scm", "cov", "oas", "lwf"}
-    assume_centered : bool
-        Skip the removal of each channel's mean (``scm``, ``oas``, ``lwf`` only).
 
-    Returns
-    -------
-    covariances : ndarray, shape (n_windows, n_channels, n_channels)
+def numpy_cov(X: np.ndarray, assume_centered: bool = False) -> np.ndarray:
+    """``numpy.cov`` of each window of a batch (always centred; ``assume_centered`` unused)."""
+    Xc = _centre(X, False)
+    C: np.ndarray = (Xc @ Xc.transpose(0, 2, 1)) / (X.shape[-1] - 1)
+    return C
 
-    Raises
-    ------
-    SignalError
-        A window holds NaN or infinite values.
-    """
-    if estimator == "oas":
-        return _oas(_centre(X, assume_centered))
-    if estimator == "lwf":
-        return _lwf(_centre(X, assume_centered))
-    if estimator == "scm":
-        return _empirical(_centre(X, assume_centered))
-    if estimator == "cov":
-        Xc = _centre(X, False)
-        C: np.ndarray = (Xc @ Xc.transpose(0, 2, 1)) / (X.shape[-1] - 1)
-        return C
-    raise ValueError(f"estimator must be one of {COVARIANCE_ESTIMATORS}, got {estimator!r}")
+
+def oas(X: np.ndarray, assume_centered: bool = False) -> np.ndarray:
+    """OAS-shrunk covariances of a batch (sklearn's ``OAS``), shape (n_windows, n_ch, n_ch)."""
+    return _oas(_centre(X, assume_centered))
+
+
+def lwf(X: np.ndarray, assume_centered: bool = False) -> np.ndarray:
+    """Ledoit-Wolf covariances of a batch (sklearn's ``LedoitWolf``)."""
+    return _lwf(_centre(X, assume_centered))
 
 
 def eigh_function(C: np.ndarray, func: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:

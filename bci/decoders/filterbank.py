@@ -15,9 +15,10 @@ from scipy import signal as sps
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from bci.decoders.covariance import COVARIANCE_ESTIMATORS
 from bci.decoders.recentering import Recentering
 from bci.decoders.validation import validate_epochs
-from bci.errors import DecoderError
+from bci.errors import DecoderError, UnknownNameError
 from bci.signal.filters import design_bandpass
 
 __all__ = ["FBCSP_BANDS", "FilterBankTangentSpace"]
@@ -27,8 +28,6 @@ __all__ = ["FBCSP_BANDS", "FilterBankTangentSpace"]
 FBCSP_BANDS: tuple[tuple[float, float], ...] = tuple(
     (float(f), float(f + 4)) for f in range(4, 40, 4)
 )
-
-_COV_ESTIMATORS = ("oas", "lwf", "scm")
 
 
 class FilterBankTangentSpace(BaseEstimator, TransformerMixin):  # type: ignore[misc]
@@ -76,11 +75,10 @@ class FilterBankTangentSpace(BaseEstimator, TransformerMixin):  # type: ignore[m
     def _design(self) -> list[np.ndarray]:
         if self.sfreq is None or not float(self.sfreq) > 0:
             raise DecoderError(f"FilterBankTangentSpace needs sfreq > 0 in Hz, got {self.sfreq}")
-        if self.cov_estimator not in _COV_ESTIMATORS:
-            raise DecoderError(
-                f"Unknown covariance estimator {self.cov_estimator!r}. "
-                f"Must be one of: {', '.join(_COV_ESTIMATORS)}"
-            )
+        try:
+            COVARIANCE_ESTIMATORS.resolve(self.cov_estimator)
+        except UnknownNameError as exc:
+            raise DecoderError(str(exc)) from None
         bands = [tuple(b) for b in self.bands]
         if not bands or any(len(b) != 2 for b in bands):
             raise DecoderError(

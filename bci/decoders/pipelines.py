@@ -31,6 +31,7 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
+from bci.decoders.covariance import COVARIANCE_ESTIMATORS
 from bci.decoders.filterbank import FBCSP_BANDS
 from bci.errors import DecoderError
 from bci.registry import Registry
@@ -46,12 +47,6 @@ __all__ = [
 ]
 
 DEFAULT_PIPELINE = "ts-lr"
-
-#: Covariance estimator names -> (pyRiemann ``Covariances`` estimator, MNE ``CSP`` ``reg``).
-COVARIANCE_ESTIMATORS: Registry[tuple[str, str | None]] = Registry("covariance estimator")
-COVARIANCE_ESTIMATORS.register("oas", ("oas", "oas"))  # Chen et al. 2010, shrinkage from data
-COVARIANCE_ESTIMATORS.register("lwf", ("lwf", "ledoit_wolf"))  # Ledoit & Wolf 2004
-COVARIANCE_ESTIMATORS.register("scm", ("scm", None))  # sample covariance, no shrinkage
 
 
 @dataclass(frozen=True)
@@ -170,7 +165,7 @@ def _covariance_steps(cov_estimator: str, recentering: bool) -> list[tuple[str, 
 
     from bci.decoders.recentering import Recentering
 
-    est, _ = COVARIANCE_ESTIMATORS.resolve(cov_estimator)
+    est = COVARIANCE_ESTIMATORS.resolve(cov_estimator).name
     steps: list[tuple[str, Any]] = [("cov", Covariances(estimator=est))]
     if recentering:
         steps.append(("recenter", Recentering()))
@@ -237,7 +232,7 @@ def _csp_lda(cov_estimator: str = "oas", n_components: int = 6) -> Pipeline:
     from mne.decoding import CSP
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-    _, reg = COVARIANCE_ESTIMATORS.resolve(cov_estimator)
+    reg = COVARIANCE_ESTIMATORS.resolve(cov_estimator).csp_reg
     return Pipeline(
         [
             ("csp", CSP(n_components=n_components, reg=reg, log=True)),
@@ -255,7 +250,7 @@ def _fbts(
 ) -> Pipeline:
     from bci.decoders.filterbank import FilterBankTangentSpace
 
-    est, _ = COVARIANCE_ESTIMATORS.resolve(cov_estimator)
+    est = COVARIANCE_ESTIMATORS.resolve(cov_estimator).name
     return Pipeline(
         [
             (

@@ -20,6 +20,10 @@ can recompute a SHA-256).
 Writes are atomic: a temporary file in the same folder, ``fsync``, then ``os.replace``.
 """
 
+# Long module: the .bcimodel format (card, container, allow-listed loading) and the ModelStore that
+# reads and writes it are one file-format contract, kept in one place so reader and writer change
+# together.
+
 from __future__ import annotations
 
 import hashlib

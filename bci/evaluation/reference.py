@@ -3,15 +3,14 @@
 The MOABB benchmark (Chevallier et al. 2024, arXiv:2404.15319) ships its results as CSV tables
 ``moabb_within_session_mi_<task>.csv``: one row per pipeline (``` `TS+LR`_ ```), one column per
 dataset (``:class:`PhysionetMI```), cells ``mean±sd`` over subjects in percent (ROC-AUC for
-two classes, accuracy for all classes). The folder comes from ``BCI_REFERENCE_PATH``, else
-``../shared/reference`` beside the source checkout when it exists.
+two classes, accuracy for all classes). The folder is the ``reference_path`` setting
+(``BCI_REFERENCE_PATH``, :class:`bci.config.Settings`).
 """
 
 from __future__ import annotations
 
 import csv
 import logging
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -28,16 +27,16 @@ _CELL = re.compile(r"^\s*([0-9.]+)\s*±\s*([0-9.]+)\s*$")
 
 
 def reference_path() -> Path | None:
-    """The folder of MOABB result tables, or None if there is none."""
-    env = os.environ.get("BCI_REFERENCE_PATH")
-    if env:
-        p = Path(env)
-        if not p.is_dir():
-            logger.warning("BCI_REFERENCE_PATH=%s is not a folder; no MOABB reference", env)
-            return None
-        return p
-    guess = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
-    return guess if guess.is_dir() else None
+    """The folder of MOABB result tables (setting ``reference_path``), or None if unset/absent."""
+    from bci.config import get_settings
+
+    p = get_settings().reference_path
+    if p is None:
+        return None
+    if not p.is_dir():
+        logger.warning("BCI_REFERENCE_PATH=%s is not a folder; no MOABB reference", p)
+        return None
+    return p
 
 
 def _clean(name: str) -> str:

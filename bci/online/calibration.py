@@ -1,11 +1,13 @@
 """A calibration run inside a live session: cue, collect trials, fit, store, activate.
 
-The run is a stepper: the session calls :meth:`Calibration.on_chunk` with each raw chunk and
-:meth:`Calibration.tick` once per step, both from the engine thread. Cues are scheduled on the
-LSL clock, announced on the session WebSocket (``{"type": "cue", ...}``), pushed on an LSL
-marker stream (so any recorder captures them) and recorded as session markers. Trials are cut
-from a signal filtered continuously and causally in the pipeline's band, exactly as the
-online windows will be; the fit runs in its own thread so decoding never waits for it.
+The run is a session stage (:mod:`bci.online.stages`): the session calls
+:meth:`Calibration.on_chunk` with each chunk and :meth:`Calibration.tick` once per step, both
+from the engine thread. Cues are scheduled on the LSL clock, announced on the session
+WebSocket (``{"type": "cue", ...}``) and stamped as session markers (source
+``calibration``), which the :class:`~bci.online.cues.CueOutlet` stage pushes on an LSL marker
+stream and the recording keeps. Trials are cut from a signal filtered continuously and
+causally in the pipeline's band, exactly as the online windows will be; the fit runs in its
+own thread so decoding never waits for it, and the next ``tick`` activates its model.
 """
 
 from __future__ import annotations
@@ -14,18 +16,18 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
 from bci.decoders.model import Model, train_model
 from bci.errors import ConfigError, SessionStateError
+from bci.online.messages import CalibrationMessage, Cue, Message
+from bci.online.stages import ChunkIn, Stage, StageContext
 from bci.paradigms import Paradigm, get_paradigm
 from bci.signal.filters import CausalFilter
 from bci.streams.buffer import RingBuffer
-
-if TYPE_CHECKING:
-    from bci.online.session import DecodingSession
+from bci.types import Marker
 
 __all__ = ["Calibration", "CalibrationSpec"]
 
@@ -82,40 +84,54 @@ class CalibrationSpec:
         return par
 
 
-class Calibration:
-    """One calibration run bound to a session.
+class Follower(Protocol):
+    """A synthetic headset hosted in this process that imagines what each cue asks."""
+
+    auto_cues: bool
+
+    def set_condition(
+        self, cond: str, marker: str | None = None, t: float | None = None
+    ) -> Any: ...
+
+    def set_auto_cues(self, enabled: bool) -> Any: ...
+
+
+class Calibration(Stage):
+    """One calibration run bound to a session (a session stage).
 
     Parameters
     ----------
-    session : DecodingSession
+    ctx : StageContext
+        The session's context (id, rate, channel names).
     spec : CalibrationSpec
     on_model : callable
-        Called with the fitted :class:`Model` (store it) before it is activated.
-    follower : object or None
+        Called with the fitted :class:`Model` (store it) before it is activated; runs in the
+        fit thread.
+    follower : Follower or None
         A synthetic headset hosted in this process; it is told to imagine what each cue asks,
         so a calibration runs end to end without hardware.
-    marker_outlet : object or None
-        A pylsl ``StreamOutlet`` for the cue markers.
     """
+
+    order: ClassVar[int] = 30
 
     def __init__(
         self,
-        session: DecodingSession,
+        ctx: StageContext,
         spec: CalibrationSpec,
         on_model: Callable[[Model], Any],
-        follower: Any = None,
-        marker_outlet: Any = None,
+        follower: Follower | None = None,
     ) -> None:
         from bci.decoders import get_pipeline
         from bci.streams.synthetic import make_schedule
 
-        self.session = session
+        self.session_id = ctx.id
+        self.sfreq = ctx.sfreq
+        self.ch_names = list(ctx.ch_names)
         self.spec = spec
         self.paradigm = spec.resolve_paradigm()
         self.pipeline_spec = get_pipeline(spec.pipeline)
         self.on_model = on_model
         self.follower = follower
-        self.marker_outlet = marker_outlet
         if spec.cues not in ("service", "app"):
             raise ConfigError(f"cues must be 'service' or 'app', got {spec.cues!r}")
         self.app_mode = spec.cues == "app"
@@ -129,11 +145,11 @@ class Calibration:
         self._offsets: list[float] = []
         tm = self.paradigm.timing
         self.tmin, self.tmax = tm.tmin, tm.tmax
-        sf = session.sfreq
+        sf = ctx.sfreq
         self.n_times = round((self.tmax - self.tmin) * sf)
         lo, hi = self.pipeline_spec.band
         self._filter = CausalFilter(sf, lo, min(hi, 0.45 * sf))
-        self._buffer = RingBuffer(int(30 * sf), session.raw.n_channels)
+        self._buffer = RingBuffer(int(30 * sf), len(self.ch_names))
         self.state = "running"
         self.error: str | None = None
         self.result: dict[str, Any] | None = None
@@ -145,6 +161,7 @@ class Calibration:
         self.n_missed = 0
         self._auto_cues_before: bool | None = None
         self._fit_thread: threading.Thread | None = None
+        self._fitted: Model | None = None  # handed from the fit thread to the next tick
         self._lock = threading.Lock()
 
     def _flatten(self) -> list[tuple[float, str, int]]:
@@ -158,27 +175,47 @@ class Calibration:
         return out
 
     # ------------------------------------------------------------ engine-thread hooks
-    def on_chunk(self, data: np.ndarray, timestamps: np.ndarray) -> None:
-        """Filter each raw chunk continuously in the pipeline's band."""
+    def on_chunk(self, ctx: StageContext, chunk: ChunkIn) -> list[Message]:
+        """Filter each chunk continuously in the pipeline's band."""
         if self.state == "running":
-            self._buffer.write(self._filter.process(data), timestamps)
+            self._buffer.write(self._filter.process(chunk.data), chunk.timestamps)
+        return []
 
-    def tick(self, now: float) -> None:
-        """Emit the cues that are due and cut the trials whose data is complete."""
+    def tick(self, ctx: StageContext, now: float) -> list[Message]:
+        """Emit the cues that are due, cut the trials whose data is complete; after the fit,
+        activate the model."""
+        if self.state == "fitting":
+            return self._finish(ctx)
         if self.state != "running":
-            return
-        t_start = self.t_start if self.t_start is not None else self._begin(now)
+            return []
+        try:
+            return self._run(ctx, now)
+        except Exception as exc:  # a calibration bug must not stop decoding
+            logger.exception("session %s: calibration step failed", ctx.id)
+            self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
+            return [self._message("failed", error=self.error)]
+
+    def _run(self, ctx: StageContext, now: float) -> list[Message]:
+        out: list[Message] = []
+        if self.t_start is None:
+            out.append(self._begin(now))
+        t_start = self.t_start
+        assert t_start is not None  # set by _begin
         while (
             not self.app_mode
             and self._next_event < len(self._events)
             and t_start + self._events[self._next_event][0] <= now
         ):
             offset, phase, i = self._events[self._next_event]
-            self._emit(phase, i, t_start + offset)
+            out.extend(self._emit(ctx, phase, i, t_start + offset))
             self._next_event += 1
         self._cut_ready()
         if self._complete():
-            self._start_fit()
+            out.extend(self._start_fit())
+        return out
+
+    def _message(self, state: str, **fields: Any) -> CalibrationMessage:
+        return CalibrationMessage(session_id=self.session_id, state=state, **fields)  # type: ignore[arg-type]
 
     def _complete(self) -> bool:
         if self.app_mode:
@@ -186,61 +223,51 @@ class Calibration:
             return min(counts) >= self.tpc
         return self._next_event == len(self._events) and not self._pending
 
-    def on_marker(self, value: str, t: float) -> None:
+    def on_marker(self, ctx: StageContext, marker: Marker) -> list[Message]:
         """App mode: a class marker starts a trial; ``<marker>_end`` ends it."""
         if not self.app_mode or self.state != "running":
-            return
+            return []
+        value, t = marker.value, marker.t
         if value in self._markers:
             label = self._markers[value].label
             if self.y.count(label) + sum(1 for _, lab in self._pending if lab == label) < self.tpc:
                 self._pending.append((t, label))
         elif value.endswith("_end") and value[:-4] in self._markers:
             self._offsets.append(t)
+        return []
 
-    def _begin(self, now: float) -> float:
+    def _begin(self, now: float) -> CalibrationMessage:
         self.t_start = now
         f = self.follower
         if self.app_mode:
             f = self.follower = None  # the app drives the trials; a synthetic brain idles
-        if f is not None and hasattr(f, "set_auto_cues"):
+        if f is not None:
             self._auto_cues_before = bool(f.auto_cues)
             f.set_auto_cues(False)
-        if f is not None:
             f.set_condition("rest")
-        self.session.publish(
-            {
-                "type": "calibration",
-                "session_id": self.session.id,
-                "state": "running",
-                "progress": self.progress(),
-            }
-        )
-        return now
+        return self._message("running", progress=self.progress())
 
-    def _emit(self, phase: str, i: int, t: float) -> None:
+    def _emit(self, ctx: StageContext, phase: str, i: int, t: float) -> list[Message]:
         tr = self.trials[i]
         cls = next(c for c in self.paradigm.classes if c.label == tr.label)
-        msg = {
-            "type": "cue",
-            "session_id": self.session.id,
-            "phase": phase,
-            "t": t,
-            "trial": i + 1,
-            "n_trials": self.tpc * len(self.paradigm.classes),
-            "cues": self.spec.cues,
-            "label": tr.label if phase == "cue" else None,
-            "cue": cls.cue if phase == "cue" else ("+" if phase == "fixation" else ""),
-        }
-        self.session.publish(msg)
+        msg = Cue(
+            session_id=self.session_id,
+            phase=phase,  # type: ignore[arg-type]  # from _flatten
+            t=t,
+            trial=i + 1,
+            n_trials=self.tpc * len(self.paradigm.classes),
+            cues=self.spec.cues,  # type: ignore[arg-type]  # checked in __init__
+            label=tr.label if phase == "cue" else None,
+            cue=cls.cue if phase == "cue" else ("+" if phase == "fixation" else ""),
+        )
         if phase == "cue":
             self._pending.append((t, tr.label))
-            self.session.add_marker(tr.marker, t, source="calibration")
-            if self.marker_outlet is not None:
-                self.marker_outlet.push_sample([tr.marker], t)
+            ctx.add_marker(tr.marker, t, source="calibration")
             if self.follower is not None:
                 self.follower.set_condition(tr.condition, t=t)
         elif phase == "rest" and self.follower is not None:
             self.follower.set_condition("rest", t=t)
+        return [msg]
 
     def _cut_ready(self) -> None:
         buf = self._buffer
@@ -253,41 +280,36 @@ class Calibration:
             if any(cue_t < off < cue_t + self.tmax for off in self._offsets):
                 self.n_missed += 1  # the app ended the trial before the epoch was over
                 logger.warning(
-                    "calibration %s: trial at %.3f ended before tmax", self.session.id, cue_t
+                    "calibration %s: trial at %.3f ended before tmax", self.session_id, cue_t
                 )
                 continue
             win, ts = buf.latest(buf.n_available)
-            start = int(np.searchsorted(ts, cue_t + self.tmin - 0.5 / self.session.sfreq))
+            start = int(np.searchsorted(ts, cue_t + self.tmin - 0.5 / self.sfreq))
             if 0 < start and start + self.n_times <= ts.size:
                 self.X.append(win[:, start : start + self.n_times])
                 self.y.append(label)
             else:  # a gap or a stream that started late: this trial cannot be cut
                 self.n_missed += 1
                 logger.warning(
-                    "calibration %s: trial at %.3f has no complete data", self.session.id, cue_t
+                    "calibration %s: trial at %.3f has no complete data", self.session_id, cue_t
                 )
 
     # ------------------------------------------------------------ fitting
-    def _start_fit(self) -> None:
+    def _start_fit(self) -> list[Message]:
         with self._lock:
             if self.state != "running":
-                return
+                return []
             self.state = "fitting"
         self._restore_follower()
-        self.session.publish(
-            {
-                "type": "calibration",
-                "session_id": self.session.id,
-                "state": "fitting",
-                "progress": self.progress(),
-            }
-        )
+        msg = self._message("fitting", progress=self.progress())
         self._fit_thread = threading.Thread(
             target=self._fit, name="bci-calibration-fit", daemon=True
         )
         self._fit_thread.start()
+        return [msg]
 
     def _fit(self) -> None:
+        """Fit thread: cross-validate, fit and store; the next tick activates the model."""
         try:
             X = np.stack(self.X) if self.X else np.empty((0, self._buffer.n_channels, 0))
             y = np.asarray(self.y)
@@ -295,57 +317,67 @@ class Calibration:
                 X,
                 y,
                 pipeline=self.spec.pipeline,
-                ch_names=self.session.ch_names,
-                sfreq=self.session.sfreq,
+                ch_names=self.ch_names,
+                sfreq=self.sfreq,
                 band=self.pipeline_spec.band,
                 paradigm=self.paradigm.name,
                 cv=self.spec.folds,
                 seed=0 if self.spec.seed is None else self.spec.seed,
             )
             self.on_model(model)
-            self.session.set_model(model)
-            self.result = {
-                "model_id": model.model_id,
-                "cv_score": model.cv_score,
-                "cv_metric": model.cv_metric,
-                "cv_accuracy": model.params.get("cv_accuracy"),
-                "n_trials": model.n_trials,
-                "n_missed": self.n_missed,
-            }
-            self.state = "done"
+            self._fitted = model
         except Exception as exc:  # reported to the user, never swallowed
-            logger.exception("calibration of session %s failed", self.session.id)
+            logger.exception("calibration of session %s failed", self.session_id)
             self.error = f"{type(exc).__name__}: {exc}"
-            self.state = "failed"
-        self.session.publish(
-            {
-                "type": "calibration",
-                "session_id": self.session.id,
-                "state": self.state,
-                "result": self.result,
-                "error": self.error,
-            }
-        )
+
+    def _finish(self, ctx: StageContext) -> list[Message]:
+        """Engine thread, once the fit thread has ended: activate the model, report."""
+        if self._fit_thread is not None and self._fit_thread.is_alive():
+            return []
+        model = self._fitted
+        if model is not None and self.error is None:
+            try:
+                ctx.set_model(model)
+                self.result = {
+                    "model_id": model.model_id,
+                    "cv_score": model.cv_score,
+                    "cv_metric": model.cv_metric,
+                    "cv_accuracy": model.params.get("cv_accuracy"),
+                    "n_trials": model.n_trials,
+                    "n_missed": self.n_missed,
+                }
+            except Exception as exc:  # e.g. a model the stream cannot take
+                logger.exception("calibration of session %s failed", self.session_id)
+                self.error = f"{type(exc).__name__}: {exc}"
+        elif self.error is None:
+            self.error = "the fit ended without a model"
+        self.state = "done" if self.error is None else "failed"
+        return [self._message(self.state, result=self.result, error=self.error)]
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until the fit thread ends (tests, CLI)."""
+        """Block until the fit thread ends (tests, CLI); the next step reports the result."""
         if self._fit_thread is not None:
             self._fit_thread.join(timeout)
 
-    def cancel(self) -> None:
+    def cancel(self) -> list[Message]:
+        """Stop a running calibration (engine thread: call it through a session command)."""
         with self._lock:
             if self.state not in ("running",):
                 raise SessionStateError(
-                    f"Calibration of session {self.session.id} is {self.state}; only a running "
-                    "calibration can be cancelled"
+                    f"Calibration of session {self.session_id} is {self.state}; only a "
+                    "running calibration can be cancelled"
                 )
             self.state = "cancelled"
         self._restore_follower()
         if self.follower is not None:
             self.follower.set_condition("rest")
-        self.session.publish(
-            {"type": "calibration", "session_id": self.session.id, "state": "cancelled"}
-        )
+        return [self._message("cancelled")]
+
+    def close(self) -> None:
+        """Removed from the session or the session stopped: hand the headset back."""
+        if self.state == "running":
+            self.state = "cancelled"
+            self._restore_follower()
 
     def _restore_follower(self) -> None:
         f = self.follower

@@ -47,7 +47,7 @@ class Engine:
                 n += s.step()
             except Exception as exc:  # a session's bug must not stop the others
                 logger.exception("session %s failed", s.id)
-                s._fail(f"internal error: {exc}")
+                s.fail(f"internal error: {exc}")
         self.n_rounds += 1
         return n
 
@@ -71,6 +71,25 @@ class Engine:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+    @property
+    def running(self) -> bool:
+        """True while the engine thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def steps(self, session: DecodingSession) -> bool:
+        """True when the engine thread will step ``session`` (and this is not that thread).
+
+        A caller waiting for a session's command uses it to decide whether to apply the
+        queue itself.
+        """
+        thread = self._thread
+        if thread is None or not thread.is_alive() or self._stop.is_set():
+            return False
+        if threading.current_thread() is thread:
+            return False
+        with self._lock:
+            return self._sessions.get(session.id) is session
 
     def sessions(self) -> list[DecodingSession]:
         with self._lock:

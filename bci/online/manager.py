@@ -1,19 +1,33 @@
-"""The session manager: binds streams to sessions, keeps models, runs the engine."""
+"""The session manager: binds streams to sessions, keeps models, runs the engine.
+
+Every change to a session goes through a command (:meth:`DecodingSession.submit`): the
+manager's methods (``add_event``, ``start_calibration``, ``enable_mu_suppression``,
+``start_recording``, ``activate_model``, ``delete``...) queue one and wait for its result.
+While the engine steps the session, the engine thread applies it at the start of the
+session's next step; when no engine steps it (a unit test stepping by hand, a session not
+yet added or already removed, an engine stopped meanwhile) the waiting caller applies the
+queue itself, under the session's step lock, so a command always completes. Reads
+(``get``, ``session_status``, ``calibration_progress``...) do not wait for a step.
+"""
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bci.config import Settings
 from bci.decoders.model import Model
 from bci.decoders.store import ModelStore
 from bci.errors import (
     BCIError,
+    CommandTimeoutError,
     NotFoundError,
     SessionNotFoundError,
     SessionStateError,
@@ -21,16 +35,22 @@ from bci.errors import (
 )
 from bci.headsets import motor_coverage_warnings
 from bci.online.calibration import Calibration, CalibrationSpec
+from bci.online.cues import CueOutlet
 from bci.online.engine import Engine
+from bci.online.neurofeedback import MuSuppressionFeed
+from bci.online.recording import SessionRecording
 from bci.online.session import DecodingSession, SessionConfig, Source
+from bci.types import Marker
 
 __all__ = ["SessionManager"]
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 class SessionManager:
-    """Creates, lists and deletes sessions; owns the engine and the model store.
+    """Creates, lists and deletes sessions; sends them commands; owns the engine and models.
 
     Models persist under ``settings.data_dir / "models"`` (:class:`ModelStore`).
 
@@ -41,6 +61,9 @@ class SessionManager:
         A new one is made (not started) when None.
     clock : callable or None
         The LSL clock; ``bci.streams.lsl.local_clock`` when None.
+    command_timeout : float
+        Seconds a caller waits for the engine to apply a command before
+        :class:`~bci.errors.CommandTimeoutError`.
     """
 
     def __init__(
@@ -48,6 +71,7 @@ class SessionManager:
         settings: Settings,
         engine: Engine | None = None,
         clock: Callable[[], float] | None = None,
+        command_timeout: float = 10.0,
     ) -> None:
         self.settings = settings
         self.engine = engine or Engine()
@@ -56,6 +80,7 @@ class SessionManager:
 
             clock = local_clock
         self.clock = clock
+        self.command_timeout = command_timeout
         self._sessions: dict[str, DecodingSession] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -76,6 +101,25 @@ class SessionManager:
     @property
     def recordings_dir(self) -> Path:
         return Path(self.settings.data_dir) / "recordings"
+
+    # ------------------------------------------------------------------ commands
+    def _command(self, session: DecodingSession, command: Callable[[DecodingSession], T]) -> T:
+        """Queue ``command`` on ``session`` and wait for its result (see the module doc)."""
+        fut = session.submit(command)
+        deadline = time.monotonic() + self.command_timeout
+        while True:
+            if not self.engine.steps(session):
+                session.apply_commands()  # nobody else will: apply it here
+            try:
+                return fut.result(timeout=0.05)
+            except FutureTimeout:
+                if time.monotonic() > deadline:
+                    fut.cancel()
+                    raise CommandTimeoutError(
+                        f"Session {session.id} did not apply a command within "
+                        f"{self.command_timeout:g} s: the engine is busy or stuck; "
+                        f"GET /sessions/{session.id} shows its state"
+                    ) from None
 
     # ------------------------------------------------------------------ sessions
     def open_lsl_source(
@@ -150,7 +194,7 @@ class SessionManager:
             self._sessions[sid] = session
         if record if record is not None else self.settings.record:
             try:
-                session.start_recording(self.recordings_dir)
+                self.start_recording(sid)
             except BCIError as exc:  # the session runs; it says why it does not record
                 session._warn(f"recording could not start: {exc}")
         self.engine.add(session)
@@ -158,49 +202,6 @@ class SessionManager:
             "session %s bound to stream %r (%d ch, %g Hz)", sid, d.name, d.n_channels, d.sfreq
         )
         return session
-
-    def start_calibration(self, session_id: str, spec: CalibrationSpec) -> Calibration:
-        """Start a calibration run on a session (refused while another one runs)."""
-        session = self.get(session_id)
-        cur = session.calibration
-        if cur is not None and cur.state in ("running", "fitting"):
-            raise SessionStateError(
-                f"A calibration is already {cur.state} on session {session.id}: wait for it "
-                f"or DELETE /sessions/{session.id}/calibration first"
-            )
-        follower = self.hosted.get(session.description.name)
-        if follower is not None and not hasattr(follower, "set_condition"):
-            follower = None
-        cal = Calibration(
-            session,
-            spec,
-            on_model=self.add_model,
-            follower=follower,
-            marker_outlet=self._cue_outlet(session),
-        )
-        session.calibration = cal
-        return cal
-
-    def _cue_outlet(self, session: DecodingSession) -> Any:
-        """An LSL marker stream ``bci-session-<id>-cues`` so any recorder sees the cues."""
-        outlet = session.cue_outlet
-        if outlet is None:
-            from bci.streams.lsl import get_pylsl, make_marker_info
-
-            name = f"bci-session-{session.id}-cues"
-            outlet = get_pylsl().StreamOutlet(make_marker_info(name, f"{name}-{id(self)}"))
-            session.cue_outlet = outlet
-        return outlet
-
-    def get_calibration(self, session_id: str) -> Calibration:
-        session = self.get(session_id)
-        if session.calibration is None:
-            raise NotFoundError(
-                f"No calibration has run on session {session.id}: "
-                f"POST /sessions/{session.id}/calibration to start one"
-            )
-        cal: Calibration = session.calibration
-        return cal
 
     def get(self, session_id: str) -> DecodingSession:
         with self._lock:
@@ -216,12 +217,17 @@ class SessionManager:
         with self._lock:
             return list(self._sessions.values())
 
+    def session_status(self, session_id: str) -> dict[str, Any]:
+        """The session's status (as GET /sessions/{id}, without the WebSocket path)."""
+        return self.get(session_id).status()
+
     def delete(self, session_id: str) -> DecodingSession:
+        """Stop the session (a command: it runs after the step in progress) and forget it."""
         s = self.get(session_id)
         with self._lock:
             self._sessions.pop(s.id, None)
         self.engine.remove(s.id)
-        s.stop()
+        self._command(s, DecodingSession.stop)
         return s
 
     def close(self) -> None:
@@ -235,3 +241,177 @@ class SessionManager:
             except Exception:
                 logger.exception("closing hosted source %s failed", name)
         self.hosted.clear()
+
+    # ------------------------------------------------------------------ events
+    def add_event(
+        self, session_id: str, value: str, t: float | None = None, source: str = "http"
+    ) -> Marker:
+        """Stamp an app event (on the LSL clock at arrival unless ``t`` is given)."""
+        s = self.get(session_id)
+        stamp = self.clock() if t is None else float(t)
+        return self._command(s, lambda s: s.add_marker(value, stamp, source=source))
+
+    def events(self, session_id: str) -> builtins.list[Marker]:
+        """Every marker of the session (the last 10 000), oldest first."""
+        return list(self.get(session_id).markers)
+
+    # ------------------------------------------------------------------ models in sessions
+    def activate_model(self, session_id: str, model_id: str) -> dict[str, Any]:
+        """Decode with stored model ``model_id`` from now on; returns the session status."""
+        s = self.get(session_id)
+        model = self.get_model(model_id)
+        model.check_compatible(s.ch_names, s.sfreq)  # refuse in the caller's thread
+
+        def _activate(s: DecodingSession) -> dict[str, Any]:
+            s.set_model(model)
+            return s.status()
+
+        return self._command(s, _activate)
+
+    # ------------------------------------------------------------------ calibration
+    def start_calibration(
+        self, session_id: str, spec: CalibrationSpec | Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Start a calibration run (refused while another one runs); returns its progress.
+
+        ``spec`` as a mapping takes the fields of :class:`CalibrationSpec`; a missing or
+        None ``pipeline`` is the session's pipeline.
+        """
+        s = self.get(session_id)
+        if not isinstance(spec, CalibrationSpec):
+            fields = dict(spec)
+            fields["pipeline"] = fields.get("pipeline") or s.pipeline or "ts-lr"
+            spec = CalibrationSpec(**fields)
+        follower = self.hosted.get(s.description.name)
+        if follower is not None and not hasattr(follower, "set_condition"):
+            follower = None
+        cal = Calibration(s.ctx, spec, on_model=self.add_model, follower=follower)
+        outlet = None
+        if s.stage(CueOutlet) is None:  # made here: opening an LSL outlet takes a while
+            outlet = CueOutlet(s.ctx, f"bci-session-{s.id}-cues-{id(self)}")
+
+        def _start(s: DecodingSession) -> dict[str, Any]:
+            cur = s.stage(Calibration)
+            if cur is not None and cur.state in ("running", "fitting"):
+                raise SessionStateError(
+                    f"A calibration is already {cur.state} on session {s.id}: wait for it "
+                    f"or DELETE /sessions/{s.id}/calibration first"
+                )
+            if outlet is not None and s.stage(CueOutlet) is None:
+                s.add_stage(outlet)
+            s.replace_stage(cal)
+            return cal.progress()
+
+        try:
+            return self._command(s, _start)
+        finally:
+            if outlet is not None and s.stage(CueOutlet) is not outlet:
+                outlet.close()
+
+    def calibration(self, session_id: str) -> Calibration:
+        """The session's current (or last) calibration run."""
+        s = self.get(session_id)
+        cal = s.stage(Calibration)
+        if cal is None:
+            raise NotFoundError(
+                f"No calibration has run on session {s.id}: "
+                f"POST /sessions/{s.id}/calibration to start one"
+            )
+        return cal
+
+    def calibration_progress(self, session_id: str) -> dict[str, Any]:
+        return self.calibration(session_id).progress()
+
+    def cancel_calibration(self, session_id: str) -> dict[str, Any]:
+        """Cancel the running calibration; returns its progress."""
+        s = self.get(session_id)
+        cal = self.calibration(session_id)
+
+        def _cancel(s: DecodingSession) -> dict[str, Any]:
+            for msg in cal.cancel():
+                s.publish(msg)
+            return cal.progress()
+
+        return self._command(s, _cancel)
+
+    # ------------------------------------------------------------------ mu suppression
+    def _feed(self, s: DecodingSession) -> MuSuppressionFeed:
+        feed = s.stage(MuSuppressionFeed)
+        if feed is None:
+            raise NotFoundError(
+                f"Mu suppression is off for session {s.id}: "
+                f"PUT /sessions/{s.id}/mu-suppression first"
+            )
+        return feed
+
+    def enable_mu_suppression(self, session_id: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        """(Re)start the mu-suppression feed with ``config`` (MuSuppressionFeed's parameters)."""
+
+        def _enable(s: DecodingSession) -> dict[str, Any]:
+            feed = MuSuppressionFeed(s.ctx, **config)
+            s.replace_stage(feed)
+            return feed.status()
+
+        return self._command(self.get(session_id), _enable)
+
+    def mu_suppression_status(self, session_id: str) -> dict[str, Any]:
+        return self._feed(self.get(session_id)).status()
+
+    def set_mu_baseline(self, session_id: str, seconds: float) -> dict[str, Any]:
+        """Use the last ``seconds`` of signal as the mu-suppression baseline."""
+
+        def _baseline(s: DecodingSession) -> dict[str, Any]:
+            feed = self._feed(s)
+            feed.set_baseline_now(s.ctx, seconds)
+            return feed.status()
+
+        return self._command(self.get(session_id), _baseline)
+
+    def disable_mu_suppression(self, session_id: str) -> dict[str, Any]:
+        """Turn the feed off; returns its last status."""
+
+        def _disable(s: DecodingSession) -> dict[str, Any]:
+            feed = self._feed(s)
+            st = feed.status()
+            s.remove_stage(feed)
+            return st
+
+        return self._command(self.get(session_id), _disable)
+
+    # ------------------------------------------------------------------ recording
+    def start_recording(self, session_id: str) -> dict[str, Any]:
+        """Record raw EEG, markers and predictions to a new XDF file; returns the status."""
+        folder = self.recordings_dir
+
+        def _start(s: DecodingSession) -> dict[str, Any]:
+            rec = s.stage(SessionRecording)
+            if rec is not None and rec.active:
+                raise SessionStateError(
+                    f"Session {s.id} is already recording to {rec.path.name}: "
+                    f"DELETE /sessions/{s.id}/recording first"
+                )
+            s.replace_stage(SessionRecording(s.ctx, folder))
+            return s.status()
+
+        return self._command(self.get(session_id), _start)
+
+    def stop_recording(self, session_id: str) -> dict[str, Any]:
+        """Close the session's recording file; returns the status."""
+
+        def _stop(s: DecodingSession) -> dict[str, Any]:
+            rec = s.stage(SessionRecording)
+            if rec is None:
+                raise SessionStateError(f"Session {s.id} is not recording")
+            s.remove_stage(rec)
+            return s.status()
+
+        return self._command(self.get(session_id), _stop)
+
+    def active_recordings(self) -> dict[str, str]:
+        """File name -> session id of every recording being written."""
+        out = {}
+        for s in self.list():
+            rec = s.stage(SessionRecording)
+            if rec is not None and rec.active:
+                out[rec.path.name] = s.id
+        return out

@@ -13,25 +13,25 @@ the stream's unit (µV); ``t`` is the LSL time of each block's last sample. ``in
 absolute sample index just after the last sample included (the cursor for the next call).
 ``quality`` and ``band_power`` describe the last ``quality_s`` seconds of raw signal.
 
-:class:`SignalMonitor` keeps the cursor and publishes a message through the session at
-``rate_hz``; the session's own step calls :meth:`SignalMonitor.maybe_emit`, so the ring
-buffer is read by its writer's thread.
+:class:`SignalMonitor` is a session stage (:mod:`bci.online.stages`): it keeps the cursor
+and returns a message at ``rate_hz`` from its ``tick``, so the ring buffer is read by its
+writer's thread.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from scipy import signal as sps
 
 from bci.errors import SignalError
+from bci.online.messages import Message, Signal
+from bci.online.stages import Stage, StageContext
 from bci.signal.bandpower import DEFAULT_BANDS, band_powers
-
-if TYPE_CHECKING:
-    from bci.online.session import DecodingSession
+from bci.streams.buffer import RingBuffer
 
 __all__ = [
     "QUALITY_FLAGS",
@@ -159,8 +159,17 @@ def _band_powers(window: np.ndarray, sfreq: float) -> dict[str, np.ndarray] | No
     return band_powers(np.nan_to_num(window), sfreq, bands)
 
 
+class RawSignal(Protocol):
+    """What :func:`signal_message` reads: a session or a stage context."""
+
+    id: str
+    sfreq: float
+    ch_names: list[str]
+    raw: RingBuffer
+
+
 def signal_message(
-    session: DecodingSession,
+    session: RawSignal,
     now: float,
     since: int | None = None,
     *,
@@ -169,12 +178,12 @@ def signal_message(
     quality_s: float = 2.0,
     thresholds: QualityThresholds | None = None,
     with_quality: bool = True,
-) -> dict[str, Any]:
+) -> Signal:
     """The ``signal`` message for the samples of ``session.raw`` written since ``since``.
 
     Parameters
     ----------
-    session : DecodingSession
+    session : DecodingSession or StageContext
         Its ``raw`` ring buffer, ``sfreq``, ``ch_names`` and ``id`` are read.
     now : float
         LSL time of the emission (``t_emit``).
@@ -196,7 +205,7 @@ def signal_message(
 
     Returns
     -------
-    message : dict
+    message : Signal
         See the module docstring; ``t`` and ``data`` rows are empty when no whole block
         arrived since ``since``.
     """
@@ -238,48 +247,39 @@ def signal_message(
                 }
                 for i, ch in enumerate(ch_names)
             }
-    return {
-        "type": "signal",
-        "session_id": session.id,
-        "index": end,
-        "t_emit": float(now),
-        "sfreq": fs / q,
-        "t": t_list,
-        "data": data,
-        "ch_names": ch_names,
-        "quality": quality,
-        "band_power": band_power,
-    }
+    return Signal(
+        session_id=session.id,
+        index=end,
+        t_emit=float(now),
+        sfreq=fs / q,
+        t=t_list,
+        data=data,
+        ch_names=ch_names,
+        quality=quality,  # type: ignore[arg-type]  # flags come from QUALITY_FLAGS
+        band_power=band_power,  # type: ignore[arg-type]  # float is float | None
+    )
 
 
-class SignalMonitor:
-    """Publish a ``signal`` message through ``session`` about ``rate_hz`` times a second.
+class SignalMonitor(Stage):
+    """Return a ``signal`` message about ``rate_hz`` times a second (a session stage).
 
     Quality flags and band powers are recomputed every ``quality_period_s`` and repeated in
     the messages between, so every message is complete on its own.
 
     Parameters
     ----------
-    session : DecodingSession
     rate_hz : float
         Messages per second (at most; none when no new whole block arrived).
     quality_period_s : float
         Seconds between two quality and band power computations.
     **kwargs
         ``max_rate``, ``backfill_s``, ``quality_s``, ``thresholds`` of :func:`signal_message`.
-
-    Examples
-    --------
-    In the thread that writes ``session.raw`` (the session's step)::
-
-        monitor = SignalMonitor(session)
-        ...
-        monitor.maybe_emit(now)
     """
+
+    order: ClassVar[int] = 50
 
     def __init__(
         self,
-        session: DecodingSession,
         rate_hz: float = 10.0,
         quality_period_s: float = 0.5,
         **kwargs: Any,
@@ -290,7 +290,6 @@ class SignalMonitor:
             raise SignalError(
                 f"quality_period_s must be a number of seconds >= 0, got {quality_period_s!r}"
             )
-        self.session = session
         self.rate_hz = float(rate_hz)
         self.quality_period_s = float(quality_period_s)
         self.kwargs = kwargs
@@ -298,32 +297,30 @@ class SignalMonitor:
         self._cursor: int | None = None
         self._next_due = -math.inf
         self._next_quality = -math.inf
-        self._quality: dict[str, str] = {}
-        self._band_power: dict[str, dict[str, float]] = {}
+        self._quality: dict[str, Any] = {}
+        self._band_power: dict[str, Any] = {}
 
-    def maybe_emit(self, now: float) -> dict[str, Any] | None:
-        """Publish a message if one is due at LSL time ``now`` and new samples arrived.
-
-        Returns
-        -------
-        message : dict or None
-            The message published, or None.
-        """
+    def tick(self, ctx: StageContext, now: float) -> list[Message]:
+        """A message if one is due at LSL time ``now`` and new samples arrived."""
         if now < self._next_due:
-            return None
+            return []
+        if self._cursor is not None:
+            # Cheap check first: a step without one new whole block sends nothing.
+            q = math.ceil(ctx.sfreq / float(self.kwargs.get("max_rate", 100.0)) - 1e-9)
+            if ctx.raw.n_written - self._cursor < max(1, q):
+                return []
         fresh = now >= self._next_quality
-        msg = signal_message(self.session, now, self._cursor, with_quality=fresh, **self.kwargs)
-        if not msg["t"]:
-            return None
+        msg = signal_message(ctx, now, self._cursor, with_quality=fresh, **self.kwargs)
+        if not msg.t:
+            return []
         if fresh:
-            self._quality, self._band_power = msg["quality"], msg["band_power"]
+            self._quality, self._band_power = msg.quality, msg.band_power
             self._next_quality = now + self.quality_period_s
         else:
-            msg["quality"], msg["band_power"] = self._quality, self._band_power
-        self._cursor = int(msg["index"])
+            msg = msg.model_copy(update={"quality": self._quality, "band_power": self._band_power})
+        self._cursor = msg.index
         period = 1.0 / self.rate_hz
         # Keep the cadence, but never try to catch up on missed periods in a burst.
         self._next_due = max(self._next_due + period, now + 0.5 * period)
         self.n_sent += 1
-        self.session.publish(msg)
-        return msg
+        return [msg]

@@ -3,33 +3,35 @@
 The feed windows the RAW signal (its own Welch band powers need no band-pass) on the same
 stream-time cadence as the decoder, against a baseline taken either from the last seconds of
 signal on request (a baseline run) or automatically from the interval before each trial
-marker (the pre-cue interval, e.g. before an action-observation video starts).
+marker (the pre-cue interval, e.g. before an action-observation video starts). It is a
+session stage (:mod:`bci.online.stages`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 from bci.errors import SessionStateError, SignalError
+from bci.online.messages import Message, MuSuppression
+from bci.online.stages import ChunkIn, Stage, StageContext
 from bci.signal.bandpower import DEFAULT_BANDS
 from bci.signal.erd import DEFAULT_CHANNELS, OnlineMuSuppression
-
-if TYPE_CHECKING:
-    from bci.online.session import DecodingSession
+from bci.types import Marker
 
 __all__ = ["MuSuppressionFeed"]
 
 logger = logging.getLogger(__name__)
 
 
-class MuSuppressionFeed:
-    """Publishes ``{"type": "mu_suppression", ...}`` messages for one session.
+class MuSuppressionFeed(Stage):
+    """Returns ``{"type": "mu_suppression", ...}`` messages for one session.
 
     Parameters
     ----------
-    session : DecodingSession
+    ctx : StageContext
+        The session's context (rate, channel names, raw buffer).
     channels, bands, smoothing :
         As :class:`bci.signal.erd.OnlineMuSuppression`.
     window_s, step_s : float
@@ -41,9 +43,12 @@ class MuSuppressionFeed:
         Length of the pre-cue baseline.
     """
 
+    order: ClassVar[int] = 40
+    status_key: ClassVar[str | None] = "mu_suppression"
+
     def __init__(
         self,
-        session: DecodingSession,
+        ctx: StageContext,
         channels: Sequence[str] = DEFAULT_CHANNELS,
         bands: Mapping[str, tuple[float, float]] = DEFAULT_BANDS,
         smoothing: float = 0.5,
@@ -54,10 +59,9 @@ class MuSuppressionFeed:
     ) -> None:
         if step_s <= 0:
             raise SignalError(f"step_s must be positive, got {step_s}")
-        self.session = session
-        self.sfreq = session.sfreq
+        self.sfreq = ctx.sfreq
         self.stepper = OnlineMuSuppression(
-            session.sfreq, session.ch_names, channels, bands, smoothing, window_s
+            ctx.sfreq, ctx.ch_names, channels, bands, smoothing, window_s
         )
         self.window_n = round(window_s * self.sfreq)
         self.step_n = step_s * self.sfreq
@@ -69,19 +73,19 @@ class MuSuppressionFeed:
                 f"{self.stepper.nperseg / self.sfreq:.3g} s"
             )
         self._k = 0
-        self._start = session.raw.n_written
+        self._start = ctx.raw.n_written
         self._pending: list[float] = []  # marker times waiting for their baseline data
         self.last: dict[str, Any] | None = None
         self.n_values = 0
         self.baseline_info: dict[str, Any] | None = None
 
-    def set_baseline_now(self, seconds: float) -> dict[str, Any]:
+    def set_baseline_now(self, ctx: StageContext, seconds: float) -> dict[str, Any]:
         """Use the last ``seconds`` of signal as baseline (call at the end of a baseline run)."""
         n = round(seconds * self.sfreq)
-        raw = self.session.raw
+        raw = ctx.raw
         if n > raw.n_available:
             raise SessionStateError(
-                f"Session {self.session.id} holds {raw.n_available / self.sfreq:.1f} s of "
+                f"Session {ctx.id} holds {raw.n_available / self.sfreq:.1f} s of "
                 f"signal; a {seconds:g} s baseline is not available yet"
             )
         data, ts = raw.latest(n)
@@ -89,12 +93,13 @@ class MuSuppressionFeed:
         self.baseline_info = {"source": "request", "t_start": float(ts[0]), "t_end": float(ts[-1])}
         return self.baseline_info
 
-    def on_marker(self, value: str, t: float) -> None:
-        if value in self.baseline_markers:
-            self._pending.append(t)
+    def on_marker(self, ctx: StageContext, marker: Marker) -> list[Message]:
+        if marker.value in self.baseline_markers:
+            self._pending.append(marker.t)
+        return []
 
-    def _apply_pending(self) -> None:
-        raw = self.session.raw
+    def _apply_pending(self, ctx: StageContext) -> None:
+        raw = ctx.raw
         if not self._pending or raw.n_written == 0:
             return
         _, last_t = raw.latest(1)
@@ -114,14 +119,15 @@ class MuSuppressionFeed:
                 }
         self._pending = keep
 
-    def step(self) -> None:
-        """Publish every value that is due (engine thread)."""
-        raw = self.session.raw
-        self._apply_pending()
+    def on_chunk(self, ctx: StageContext, chunk: ChunkIn) -> list[Message]:
+        """Every value that is due (engine thread)."""
+        raw = ctx.raw
+        self._apply_pending(ctx)
+        out: list[Message] = []
         while True:
             end = self._start + self.window_n + round(self._k * self.step_n)
             if end > raw.n_written:
-                return
+                return out
             self._k += 1
             if end - self.window_n < raw.n_written - raw.n_available:
                 continue  # fell out of the buffer
@@ -131,17 +137,12 @@ class MuSuppressionFeed:
             try:
                 value = self.stepper.process(window)
             except SignalError as exc:
-                self.session._warn(f"mu suppression: {exc}")
+                ctx.warn(f"mu suppression: {exc}")
                 continue
             self.n_values += 1
-            msg = {
-                "type": "mu_suppression",
-                "session_id": self.session.id,
-                "t": float(ts[-1]),
-                **value,
-            }
-            self.last = msg
-            self.session.publish(msg)
+            msg = MuSuppression(session_id=ctx.id, t=float(ts[-1]), **value)
+            self.last = msg.to_dict()
+            out.append(msg)
 
     def status(self) -> dict[str, Any]:
         return {

@@ -18,6 +18,7 @@ import numpy as np
 
 from bci.decoders.model import Model
 from bci.errors import DataError
+from bci.online.messages import Message, Prediction
 from bci.online.session import DecodingSession, SessionConfig
 from bci.online.sources import ArraySource
 
@@ -140,14 +141,14 @@ def pseudo_online(
         probs: list[list[float]] = []
 
         def collect(
-            msg: dict[str, Any],
+            msg: Message,
             t_end: list[float] = t_end,
             probs: list[list[float]] = probs,
             model: Model = model,
         ) -> None:
-            if msg["type"] == "prediction":
-                t_end.append(msg["t"])
-                probs.append([msg["probabilities"][c] for c in model.classes])
+            if isinstance(msg, Prediction):
+                t_end.append(msg.t)
+                probs.append([msg.probabilities[c] for c in model.classes])
 
         session.subscribe(collect)
         while not src.done:

@@ -1,39 +1,55 @@
-"""Session recording: raw EEG, markers and predictions of a session in one XDF file."""
+"""Session recording: raw EEG, markers and predictions of a session in one XDF file.
+
+:class:`SessionRecording` is a session stage (:mod:`bci.online.stages`), last in the order
+so it records the predictions as published (after any quality gate).
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from bci.errors import DataError
+from bci.online.messages import Message, Prediction
+from bci.online.stages import ChunkIn, Stage, StageContext
 from bci.streams.recorder import Recorder
-
-if TYPE_CHECKING:
-    from bci.online.session import DecodingSession
+from bci.types import Marker
 
 __all__ = ["SessionRecording"]
 
 logger = logging.getLogger(__name__)
 
 
-class SessionRecording:
+class SessionRecording(Stage):
     """Records one session; a write failure (disk full) stops the recording, not the session.
 
     Streams in the file: ``<stream name>`` (EEG, raw before any filter, µV, channel labels),
     ``<stream name>-markers`` (cues, app events, stream markers) and
     ``<stream name>-predictions`` (each prediction message as JSON).
+
+    Parameters
+    ----------
+    ctx : StageContext
+        The session's context (id, stream description, warnings).
+    folder : Path
+        Where the file is made (``session-<id>-<stream>-<time>.xdf``).
     """
 
-    def __init__(self, session: DecodingSession, folder: Path) -> None:
+    order: ClassVar[int] = 90
+    status_key: ClassVar[str | None] = "recording"
+
+    def __init__(self, ctx: StageContext, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        d = session.description
+        d = ctx.description
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = folder / f"session-{session.id}-{_safe(d.name)}-{stamp}.xdf"
-        self.session = session
+        path = folder / f"session-{ctx.id}-{_safe(d.name)}-{stamp}.xdf"
+        self.session_id = ctx.id
+        self._warn = ctx.warn
         self.recorder = Recorder(path, on_exists="rename")
         self.path = self.recorder.path
         self.recorder.add_stream(
@@ -64,24 +80,30 @@ class SessionRecording:
     def active(self) -> bool:
         return self.error is None and not self.recorder.closed
 
-    def _guard(self, fn: Any, *args: Any) -> None:
+    def _guard(self, fn: Callable[..., Any], *args: Any) -> None:
         if not self.active:
             return
         try:
             fn(*args)
         except DataError as exc:
             self.error = str(exc)
-            self.session._warn(f"recording stopped: {exc}")
-            logger.error("session %s: recording stopped: %s", self.session.id, exc)
+            self._warn(f"recording stopped: {exc}")
+            logger.error("session %s: recording stopped: %s", self.session_id, exc)
 
-    def eeg(self, data: np.ndarray, timestamps: np.ndarray) -> None:
-        self._guard(self.recorder.push, "eeg", data.astype(np.float32, copy=False), timestamps)
+    def on_chunk(self, ctx: StageContext, chunk: ChunkIn) -> list[Message]:
+        """Raw samples as received, before any filter or cleaning."""
+        data = np.asarray(chunk.received).astype(np.float32, copy=False)
+        self._guard(self.recorder.push, "eeg", data, chunk.timestamps)
+        return []
 
-    def marker(self, value: str, t: float) -> None:
-        self._guard(self.recorder.push_marker, "markers", value, t)
+    def on_marker(self, ctx: StageContext, marker: Marker) -> list[Message]:
+        self._guard(self.recorder.push_marker, "markers", marker.value, marker.t)
+        return []
 
-    def prediction(self, msg: dict[str, Any]) -> None:
-        self._guard(self.recorder.push_json, "predictions", msg, msg["t"])
+    def on_message(self, ctx: StageContext, message: Message) -> Message | None:
+        if isinstance(message, Prediction):
+            self._guard(self.recorder.push_json, "predictions", message.to_dict(), message.t)
+        return message
 
     def close(self) -> None:
         try:

@@ -33,130 +33,15 @@ from bci.errors import (
 )
 from bci.headsets import motor_coverage_warnings
 from bci.online.manager import SessionManager
+from bci.online.messages import Message
 from bci.types import Marker
 
 __all__ = ["MAX_BANDS", "MAX_MODEL_BYTES", "BCIService"]
 
 logger = logging.getLogger(__name__)
 
-Message = dict[str, Any]
-
 #: Most frequency bands a mu-suppression value may average.
 MAX_BANDS = 8
-
-
-# --------------------------------------------------------------------------------------------
-# SHIM (to be replaced): the session operations that the core refactor (issue 12 items 1-2)
-# gives SessionManager, with exactly these names and signatures. Until it lands on main they
-# are written here over today's manager and session; once it has landed, delete this class
-# and make ``BCIService._ops`` the manager itself.
-class _SessionOpsShim:
-    def __init__(self, manager: SessionManager) -> None:
-        self.m = manager
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def _lock(self, session_id: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(str(session_id), threading.Lock())
-
-    def add_event(
-        self, session_id: str, value: str, t: float | None = None, source: str = "http"
-    ) -> Marker:
-        return self.m.get(session_id).add_marker(value, t, source=source)
-
-    def events(self, session_id: str) -> list[Marker]:
-        return list(self.m.get(session_id).markers)
-
-    def start_calibration(self, session_id: str, spec: dict[str, Any]) -> dict[str, Any]:
-        from bci.online.calibration import CalibrationSpec
-
-        with self._lock(session_id):
-            data = dict(spec)
-            data["pipeline"] = data.get("pipeline") or self.m.get(session_id).pipeline or "ts-lr"
-            progress: dict[str, Any] = self.m.start_calibration(
-                session_id, CalibrationSpec(**data)
-            ).progress()
-            return progress
-
-    def calibration_progress(self, session_id: str) -> dict[str, Any]:
-        progress: dict[str, Any] = self.m.get_calibration(session_id).progress()
-        return progress
-
-    def cancel_calibration(self, session_id: str) -> dict[str, Any]:
-        with self._lock(session_id):
-            cal = self.m.get_calibration(session_id)
-            cal.cancel()
-            progress: dict[str, Any] = cal.progress()
-            return progress
-
-    def _feed(self, session_id: str) -> Any:
-        s = self.m.get(session_id)
-        if s.mu_feed is None:
-            raise NotFoundError(
-                f"Mu suppression is off for session {s.id}: "
-                f"PUT /sessions/{s.id}/mu-suppression first"
-            )
-        return s.mu_feed
-
-    def enable_mu_suppression(self, session_id: str, config: dict[str, Any]) -> dict[str, Any]:
-        from bci.online.neurofeedback import MuSuppressionFeed
-
-        with self._lock(session_id):
-            s = self.m.get(session_id)
-            s.mu_feed = MuSuppressionFeed(s, **config)
-            status: dict[str, Any] = s.mu_feed.status()
-            return status
-
-    def mu_suppression_status(self, session_id: str) -> dict[str, Any]:
-        status: dict[str, Any] = self._feed(session_id).status()
-        return status
-
-    def set_mu_baseline(self, session_id: str, seconds: float) -> dict[str, Any]:
-        with self._lock(session_id):
-            feed = self._feed(session_id)
-            feed.set_baseline_now(seconds)
-            status: dict[str, Any] = feed.status()
-            return status
-
-    def disable_mu_suppression(self, session_id: str) -> dict[str, Any]:
-        with self._lock(session_id):
-            status: dict[str, Any] = self._feed(session_id).status()
-            self.m.get(session_id).mu_feed = None
-            return status
-
-    def start_recording(self, session_id: str) -> dict[str, Any]:
-        with self._lock(session_id):
-            s = self.m.get(session_id)
-            s.start_recording(self.m.recordings_dir)
-            return self.session_status(session_id)
-
-    def stop_recording(self, session_id: str) -> dict[str, Any]:
-        with self._lock(session_id):
-            s = self.m.get(session_id)
-            if s.recording is None:
-                raise SessionStateError(f"Session {s.id} is not recording")
-            s.stop_recording()
-            return self.session_status(session_id)
-
-    def activate_model(self, session_id: str, model_id: str) -> dict[str, Any]:
-        with self._lock(session_id):
-            s = self.m.get(session_id)
-            model = self.m.get_model(model_id)
-            paradigm = getattr(s, "paradigm", None)
-            if paradigm is not None:
-                from bci.paradigms import get_paradigm
-
-                par = get_paradigm(paradigm) if isinstance(paradigm, str) else paradigm
-                model.check_compatible(s.ch_names, s.sfreq, list(par.labels))
-            s.set_model(model)
-            return self.session_status(session_id)
-
-    def session_status(self, session_id: str) -> dict[str, Any]:
-        s = self.m.get(session_id)
-        st: dict[str, Any] = s.status()
-        st["pipeline"] = s.pipeline
-        return st
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,7 +58,6 @@ class BCIService:
     def __init__(self, settings: Settings, manager: SessionManager | None = None) -> None:
         self.settings = settings
         self.manager = manager if manager is not None else SessionManager(settings)
-        self._ops = _SessionOpsShim(self.manager)
         self._resolving = 0
         self._resolve_guard = threading.Lock()
         self._resolve_slots = threading.BoundedSemaphore(settings.max_concurrent_resolves)
@@ -288,18 +172,16 @@ class BCIService:
             marker_sources=marker_sources,
             record=record,
         )
-        return self._ops.session_status(session.id)
+        return self.manager.session_status(session.id)
 
     def list_sessions(self) -> list[dict[str, Any]]:
-        return [self._ops.session_status(s.id) for s in self.manager.list()]
+        return [self.manager.session_status(s.id) for s in self.manager.list()]
 
     def session_status(self, session_id: str) -> dict[str, Any]:
-        return self._ops.session_status(session_id)
+        return self.manager.session_status(session_id)
 
     def delete_session(self, session_id: str) -> dict[str, Any]:
-        s = self.manager.delete(session_id)
-        st: dict[str, Any] = s.status()
-        st["pipeline"] = s.pipeline
+        st: dict[str, Any] = self.manager.delete(session_id).status()
         return st
 
     def add_event(
@@ -307,10 +189,10 @@ class BCIService:
     ) -> Marker:
         if t is not None and not math.isfinite(t):
             raise SignalError(f"event 't' must be a finite LSL time, got {t!r}")
-        return self._ops.add_event(session_id, value, t, source=source)
+        return self.manager.add_event(session_id, value, t, source=source)
 
     def events(self, session_id: str) -> list[Marker]:
-        return self._ops.events(session_id)
+        return self.manager.events(session_id)
 
     def subscribe(
         self, session_id: str, callback: Callable[[Message], None]
@@ -328,13 +210,13 @@ class BCIService:
 
     # calibration, mu suppression, recording, model: commands on one session
     def start_calibration(self, session_id: str, spec: dict[str, Any]) -> dict[str, Any]:
-        return self._ops.start_calibration(session_id, spec)
+        return self.manager.start_calibration(session_id, spec)
 
     def calibration_progress(self, session_id: str) -> dict[str, Any]:
-        return self._ops.calibration_progress(session_id)
+        return self.manager.calibration_progress(session_id)
 
     def cancel_calibration(self, session_id: str) -> dict[str, Any]:
-        return self._ops.cancel_calibration(session_id)
+        return self.manager.cancel_calibration(session_id)
 
     def enable_mu_suppression(self, session_id: str, config: dict[str, Any]) -> dict[str, Any]:
         """Turn on the mu-suppression value; channels and bands are checked against the stream.
@@ -369,25 +251,25 @@ class BCIService:
                     f"bands.{bname}: expected 0 < low < high < {nyquist:g} Hz (Nyquist), "
                     f"got [{lo}, {hi}]"
                 )
-        return self._ops.enable_mu_suppression(session_id, config)
+        return self.manager.enable_mu_suppression(session_id, config)
 
     def mu_suppression_status(self, session_id: str) -> dict[str, Any]:
-        return self._ops.mu_suppression_status(session_id)
+        return self.manager.mu_suppression_status(session_id)
 
     def set_mu_baseline(self, session_id: str, seconds: float) -> dict[str, Any]:
-        return self._ops.set_mu_baseline(session_id, seconds)
+        return self.manager.set_mu_baseline(session_id, seconds)
 
     def disable_mu_suppression(self, session_id: str) -> dict[str, Any]:
-        return self._ops.disable_mu_suppression(session_id)
+        return self.manager.disable_mu_suppression(session_id)
 
     def start_recording(self, session_id: str) -> dict[str, Any]:
-        return self._ops.start_recording(session_id)
+        return self.manager.start_recording(session_id)
 
     def stop_recording(self, session_id: str) -> dict[str, Any]:
-        return self._ops.stop_recording(session_id)
+        return self.manager.stop_recording(session_id)
 
     def activate_model(self, session_id: str, model_id: str) -> dict[str, Any]:
-        return self._ops.activate_model(session_id, model_id)
+        return self.manager.activate_model(session_id, model_id)
 
     # ------------------------------------------------------------------ files
     @property
@@ -419,11 +301,7 @@ class BCIService:
 
     def list_recordings(self) -> list[dict[str, Any]]:
         folder = self.recordings_dir
-        active = {
-            s.recording.path.name: s.id
-            for s in self.manager.list()
-            if s.recording is not None and s.recording.active
-        }
+        active = self.manager.active_recordings()
         out = []
         for p in sorted(folder.glob("*.xdf")) if folder.is_dir() else []:
             st = p.stat()

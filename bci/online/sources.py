@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bci.errors import SignalError
+from bci.streams.chunks import Chunker
 from bci.types import Chunk, StreamDescription
 
 __all__ = ["ArraySource"]
@@ -47,19 +48,12 @@ class ArraySource:
                 f"data must have shape ({len(ch_names)}, n_times) for {len(ch_names)} "
                 f"channel names, got {data.shape}"
             )
-        if chunk_size < 1:
-            raise SignalError(f"chunk_size must be >= 1, got {chunk_size}")
-        self._data = np.ascontiguousarray(data.T)
-        n = self._data.shape[0]
-        self._t = (
-            t0 + np.arange(n) / float(sfreq)
+        t = (
+            t0 + np.arange(data.shape[1]) / float(sfreq)
             if timestamps is None
             else np.asarray(timestamps, dtype=np.float64)
         )
-        if self._t.shape != (n,):
-            raise SignalError(f"timestamps must have shape ({n},), got {self._t.shape}")
-        self.chunk_size = int(chunk_size)
-        self.pos = 0
+        self._chunks = Chunker(np.ascontiguousarray(data.T), t, chunk_size)
         self.n_gaps = 0
         self.n_dropped = 0
         self.description = StreamDescription(
@@ -72,13 +66,22 @@ class ArraySource:
         )
 
     @property
+    def chunk_size(self) -> int:
+        """Samples per pull."""
+        return self._chunks.chunk_size
+
+    @property
+    def pos(self) -> int:
+        """Samples delivered so far."""
+        return self._chunks.pos
+
+    @property
     def done(self) -> bool:
-        return bool(self.pos >= self._data.shape[0])
+        return self._chunks.done
 
     def pull(self) -> Chunk:
-        a, b = self.pos, min(self.pos + self.chunk_size, self._data.shape[0])
-        self.pos = b
-        return Chunk(self._data[a:b], self._t[a:b])
+        data, timestamps, _ = self._chunks.next()
+        return Chunk(data, timestamps)
 
     def close(self) -> None:
-        self.pos = self._data.shape[0]
+        self._chunks.close()

@@ -13,6 +13,9 @@ condition changed visual attention, not (only) the sensorimotor rhythm.
   set once, with exponential smoothing.
 """
 
+# Long module: the offline mu-suppression index (bootstrap CIs, effect sizes) and its online twin
+# share the band-power and channel helpers, so offline and online compute the same index.
+
 from __future__ import annotations
 
 import logging

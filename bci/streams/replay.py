@@ -1,6 +1,6 @@
 """Replay a recording as live LSL streams, or feed it chunk by chunk without a network.
 
-:class:`Replay` publishes the EEG of a :class:`~bci.datasets.recordings.Recording` on an LSL
+:class:`Replay` publishes the EEG of a :class:`~bci.recordings.Recording` on an LSL
 outlet with the original rate and channel names, its markers on ``<name>-markers`` and, for
 XDF files, every other stream on ``<name>-<stream name>``. Sample ``i`` recorded at ``t_i`` is
 stamped ``t_start + (t_i - t_0) / speed`` on the LSL clock, so marker timing relative to the
@@ -10,28 +10,26 @@ hand (tests step it with an explicit ``now``); :meth:`Replay.start` runs it in a
 :func:`iter_chunks` cuts a recording into the chunks a live source would deliver, with the
 markers of each chunk, for the pseudo-online evaluation (no LSL involved).
 
-Run ``python -m bci.streams.replay FILE [--speed 1|N|max] [--loop] [--name NAME]``.
+Run ``bci replay FILE [--speed 1|N|max] [--loop] [--name NAME]`` (:mod:`bci.cli.replay`).
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
-import sys
 import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from bci.datasets.recordings import Recording, XDFStream, read_recording
-from bci.errors import BCIError, DataError, StreamError
+from bci.errors import DataError, StreamError
+from bci.recordings import Recording, XDFStream, read_recording
+from bci.streams.chunks import Chunker
 from bci.streams.lsl import get_pylsl, make_eeg_info, make_marker_info
 
-__all__ = ["Replay", "ReplayChunk", "iter_chunks", "main"]
+__all__ = ["Replay", "ReplayChunk", "iter_chunks"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,23 +71,9 @@ def iter_chunks(
     chunk : ReplayChunk
         ``(data (n_samples, n_channels), timestamps (n_samples,), markers)``.
     """
-    if int(chunk_size) < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    size = int(chunk_size)
-    n = recording.n_times
-    pace = np.maximum.accumulate(recording.timestamps) if n else recording.timestamps
-    marker_t = np.array([t for t, _ in recording.markers], dtype=np.float64)
-    m_pos = 0
-    for a in range(0, n, size):
-        b = min(a + size, n)
-        last = b == n
-        m_end = len(marker_t) if last else int(np.searchsorted(marker_t, pace[b - 1], "right"))
-        yield ReplayChunk(
-            np.ascontiguousarray(recording.data[:, a:b].T, dtype=dtype),
-            recording.timestamps[a:b].copy(),
-            list(recording.markers[m_pos:m_end]),
-        )
-        m_pos = max(m_pos, m_end)
+    chunker = Chunker(recording.data.T, recording.timestamps, chunk_size, recording.markers)
+    for data, timestamps, markers in chunker:
+        yield ReplayChunk(np.ascontiguousarray(data, dtype=dtype), timestamps.copy(), markers)
 
 
 _LSL_FORMATS = {
@@ -166,7 +150,7 @@ class Replay:
     Parameters
     ----------
     recording : Recording or path
-        What to replay (a path is read with :func:`~bci.datasets.recordings.read_recording`).
+        What to replay (a path is read with :func:`~bci.recordings.read_recording`).
     name : str, optional
         EEG stream name (default ``replay-<file stem>``); markers go to ``<name>-markers``.
     speed : float or "max"
@@ -423,50 +407,3 @@ class Replay:
             f"Replay({self.name!r}, speed={self.speed}, loop={self.loop}, "
             f"pushed={self.n_pushed}/{self.recording.n_times})"
         )
-
-
-# ---------------------------------------------------------------------------- command line
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bci.streams.replay FILE [--speed 1|N|max] [--loop] [--name NAME]``."""
-    parser = argparse.ArgumentParser(
-        prog="bci replay",
-        description="Publish a recording (XDF, FIF, EDF/BDF, GDF, BrainVision, OpenBCI or "
-        "muselsl CSV) as live LSL streams with its markers.",
-    )
-    parser.add_argument("file", help="the recording to replay")
-    parser.add_argument("--speed", default="1", help="1 = real time, N = N times faster, max")
-    parser.add_argument("--loop", action="store_true", help="start again at the end, forever")
-    parser.add_argument("--name", default=None, help="EEG stream name (default replay-<file>)")
-    parser.add_argument("--source-id", default=None, help="LSL source id of the EEG stream")
-    args = parser.parse_args(argv)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        replay = Replay(
-            args.file, name=args.name, speed=args.speed, loop=args.loop, source_id=args.source_id
-        )
-    except BCIError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    rec = replay.recording
-    extra = f" and {', '.join(replay.extra_names)}" if replay.extra_names else ""
-    print(
-        f"Publishing {replay.name!r} ({rec.n_channels} ch @ {rec.sfreq:g} Hz, "
-        f"{rec.duration:.1f} s) and {replay.marker_name!r} ({len(rec.markers)} markers)"
-        f"{extra} at speed {replay.speed}{' in a loop' if replay.loop else ''}. Ctrl-C stops.",
-        flush=True,
-    )
-    if replay.speed == "max":
-        print(f"Waiting for a reader of {replay.name!r}...", flush=True)
-    t0 = time.monotonic()
-    try:
-        with replay:
-            replay.run_forever(consumer_timeout=None)
-    except KeyboardInterrupt:
-        print("stopped", file=sys.stderr)
-    print(f"Pushed {replay.n_pushed} samples in {time.monotonic() - t0:.1f} s", flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,6 +12,9 @@ Every random stream is spawned from one seed, and every filter carries its state
 generating 1000 samples at once or as ten chunks of 100 gives identical output.
 """
 
+# Long module: one generative model of a headset (condition effects, volume conduction, rhythm
+# envelopes, artefacts, generator, trial schedule), whose parts only make sense together.
+
 from __future__ import annotations
 
 import logging

@@ -8,21 +8,19 @@ sample's timestamp, so epochs cut at the marker see the change where it happened
 
 Run it from a shell::
 
-    python -m bci.streams.synthetic_outlet --headset openbci-cyton --name bci-synthetic \\
-        --seed 1 --paradigm imagery-left-right --auto-cues
+    bci stream synthetic --headset openbci-cyton --name bci-synthetic \\
+        --seed 1 --paradigm imagery-left-right
 """
 
 from __future__ import annotations
 
-import argparse
 import heapq
 import itertools
 import logging
 import math
-import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -35,7 +33,7 @@ from bci.paradigms import Paradigm, get_paradigm
 from bci.streams.lsl import get_pylsl, local_clock, make_eeg_info, make_marker_info
 from bci.streams.synthetic import SyntheticEEG, condition_effect, make_schedule
 
-__all__ = ["CueListener", "SyntheticOutlet", "main"]
+__all__ = ["CueListener", "SyntheticOutlet"]
 
 logger = logging.getLogger(__name__)
 
@@ -410,90 +408,3 @@ class SyntheticOutlet:
             f"SyntheticOutlet(name={self.name!r}, headset={self.headset.name!r}, "
             f"{len(self.ch_names)} ch @ {self.sfreq:g} Hz, pushed={self.n_pushed})"
         )
-
-
-# --------------------------------------------------------------------------------------------
-
-
-def _line_freq(value: str) -> float | None:
-    if value.lower() in {"none", "off", "0"}:
-        return None
-    return float(value)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: publish a synthetic headset until Ctrl-C.
-
-    Returns
-    -------
-    code : int
-        0 on a clean stop, 2 on a usage or configuration error.
-    """
-    parser = argparse.ArgumentParser(
-        prog="python -m bci.streams.synthetic_outlet",
-        description="Publish a synthetic EEG headset (and its cue markers) on LSL.",
-    )
-    parser.add_argument("--headset", default="openbci-cyton", help="headset preset name")
-    parser.add_argument("--name", default="bci-synthetic", help="EEG stream name")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
-    parser.add_argument("--source-id", default=None, help="LSL source id")
-    parser.add_argument("--paradigm", default=None, help="paradigm name, e.g. imagery-left-right")
-    parser.add_argument(
-        "--auto-cues", action="store_true", help="play the paradigm's trials in a loop"
-    )
-    # Generator options: only the ones given override the generator's defaults.
-    parser.add_argument(
-        "--erd-depth", type=float, default=argparse.SUPPRESS, help="ERD depth in [0, 1)"
-    )
-    parser.add_argument(
-        "--snr", type=float, default=argparse.SUPPRESS, help="rhythm amplitude scale"
-    )
-    parser.add_argument(
-        "--line-freq",
-        type=_line_freq,
-        default=argparse.SUPPRESS,
-        help="mains frequency in Hz (50, 60), or 'none'",
-    )
-    parser.add_argument(
-        "--blink-rate", type=float, default=argparse.SUPPRESS, help="blinks per second"
-    )
-    parser.add_argument("--chunk-s", type=float, default=1 / 32, help="push period (s)")
-    parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    parser.add_argument("--log-level", default="WARNING", help="logging level")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-
-    given = vars(args)
-    kwargs: dict[str, Any] = {
-        k: given[k] for k in ("erd_depth", "snr", "line_freq", "blink_rate") if k in given
-    }
-    try:
-        outlet = SyntheticOutlet(
-            headset=args.headset,
-            name=args.name,
-            seed=args.seed,
-            source_id=args.source_id,
-            paradigm=args.paradigm,
-            auto_cues=args.auto_cues,
-            chunk_s=args.chunk_s,
-            **kwargs,
-        )
-    except BCIError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for warning in outlet.headset.warnings():
-        print(f"warning: {warning}", flush=True)
-    print(
-        f"EEG stream {outlet.name!r}: {len(outlet.ch_names)} ch @ {outlet.sfreq:g} Hz "
-        f"({outlet.headset.name}: {', '.join(outlet.ch_names)}), source_id "
-        f"{outlet.source_id!r}",
-        flush=True,
-    )
-    cues = " with automatic cues" if args.auto_cues else ""
-    print(f"Marker stream {outlet.marker_name!r}{cues}. Ctrl-C to stop.", flush=True)
-    outlet.run_forever(args.duration)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -89,7 +89,7 @@ def test_cli_on_eegbci(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     import argparse
     import json
 
-    from bci.analysis.cli import register, run
+    from bci.cli.erd import register, run
 
     _data_path()
     parser = argparse.ArgumentParser(prog="bci")

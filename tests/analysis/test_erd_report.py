@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bci.analysis import ErdOptions, recording_report, write_outputs
-from bci.analysis.cli import parse_events, parse_subjects, register, run
+from bci.cli.erd import parse_events, parse_subjects, register, run
 from bci.errors import DataError, SignalError
 
 mne = pytest.importorskip("mne")

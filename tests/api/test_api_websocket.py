@@ -124,10 +124,21 @@ def test_slow_client_does_not_block_others(live_server, noise_outlet, fitted_mod
 
 def test_a_message_is_encoded_once_for_all_clients():
     from bci.api.routes.ws import _encode
+    from bci.online.messages import MarkerMessage
 
-    msg = {"type": "prediction", "t": 1.5}
+    msg = MarkerMessage(session_id="1", t=1.5, value="go", source="http")
     first = _encode(msg)
     assert _encode(msg) is first  # the second client reuses the text
-    assert json.loads(first) == msg
-    other = {"type": "prediction", "t": 2.5}
-    assert json.loads(_encode(other)) == other
+    assert (
+        json.loads(first)
+        == msg.to_dict()
+        == {
+            "type": "marker",
+            "session_id": "1",
+            "t": 1.5,
+            "value": "go",
+            "source": "http",
+        }
+    )
+    other = MarkerMessage(session_id="1", t=2.5, value="go", source="http")
+    assert json.loads(_encode(other)) == other.to_dict()

@@ -7,7 +7,10 @@ import time
 
 import pytest
 
+from bci.online.messages import CalibrationMessage, Cue, MuSuppression
 from bci.online.monitor import QUALITY_FLAGS
+from bci.online.neurofeedback import MuSuppressionFeed
+from bci.online.recording import SessionRecording
 
 pytestmark = [pytest.mark.browser, pytest.mark.network]
 
@@ -113,14 +116,17 @@ def test_mu_suppression_gauge_appears_with_its_messages(page, console, demo_serv
     session = demo_service.manager.get("1")
     for v in (-0.1, -0.25, -0.32):
         session.publish(
-            {
-                "type": "mu_suppression",
-                "session_id": "1",
-                "t": session.clock(),
-                "index": v,
-                "smoothed": v,
-                "channels": {"C3": {"mu": v - 0.1, "beta": v / 2}, "C4": {"mu": v, "beta": 0.0}},
-            }
+            MuSuppression(
+                session_id="1",
+                t=session.clock(),
+                index=v,
+                smoothed=v,
+                channels={"C3": {"mu": v - 0.1, "beta": v / 2}, "C4": {"mu": v, "beta": 0.0}},
+                band="mu",
+                occipital_alpha=None,
+                occipital={},
+                n_windows=1,
+            )
         )
         time.sleep(0.05)
     page.wait_for_selector("#card-mu", state="visible")
@@ -147,11 +153,11 @@ def test_mu_suppression_controls_drive_the_gauge(page, console, demo_service, ar
         "/^-?\\d\\.\\d\\d$/.test(document.getElementById('mu-value').textContent)"
     )
     assert "C3: mu" in page.locator("#mu-channels").inner_text()
-    assert demo_service.manager.get("1").mu_feed.n_values > 0
+    assert demo_service.manager.get("1").stage(MuSuppressionFeed).n_values > 0
     page.locator("#card-mu").screenshot(path=str(artifacts / "mu-gauge-live.png"))
     page.click("#mu-disable")
     page.wait_for_function("document.getElementById('mu-msg').textContent === 'Off.'")
-    assert demo_service.manager.get("1").mu_feed is None
+    assert demo_service.manager.get("1").stage(MuSuppressionFeed) is None
     assert console.errors == []
 
 
@@ -204,16 +210,16 @@ def test_cues_are_shown_large(page, console, demo_service, artifacts):
 
     def cue(phase: str, label: str | None, text: str, trial: int) -> None:
         session.publish(
-            {
-                "type": "cue",
-                "session_id": "1",
-                "phase": phase,
-                "t": session.clock(),
-                "trial": trial,
-                "n_trials": 4,
-                "label": label,
-                "cue": text,
-            }
+            Cue(
+                session_id="1",
+                phase=phase,
+                t=session.clock(),
+                trial=trial,
+                n_trials=4,
+                cues="service",
+                label=label,
+                cue=text,
+            )
         )
 
     cue("fixation", None, "+", 1)
@@ -234,7 +240,7 @@ def test_cues_are_shown_large(page, console, demo_service, artifacts):
     cue("cue", "observe", "Watch the hand grasp the cup", 3)
     page.wait_for_selector("#cue-symbol .video-box", state="visible")
     page.screenshot(path=str(artifacts / "cue-observe.png"))
-    session.publish({"type": "calibration", "session_id": "1", "state": "cancelled"})
+    session.publish(CalibrationMessage(session_id="1", state="cancelled"))
     page.wait_for_selector("#cue-overlay", state="hidden")
     assert console.errors == []
 
@@ -294,12 +300,13 @@ def test_recording_and_replay_from_the_page(page, console, demo_service, artifac
     page.wait_for_function(
         "document.getElementById('rec-msg').innerText.includes('Recording stopped')"
     )
-    assert session.recording is None
+    assert session.stage(SessionRecording) is None
     page.click("#rec-start")
     page.wait_for_function(
         "document.getElementById('rec-msg').innerText.includes('Recording to session-1-')"
     )
-    assert session.recording is not None and session.recording.active
+    rec = session.stage(SessionRecording)
+    assert rec is not None and rec.active
     time.sleep(1.0)
     page.click("#rec-stop")
     page.wait_for_function(
@@ -316,5 +323,5 @@ def test_recording_and_replay_from_the_page(page, console, demo_service, artifac
     assert replays, demo_service.manager.hosted
     page.screenshot(path=str(artifacts / "recording-replay.png"))
     demo_service.manager.hosted.pop(replays[0]).close()
-    session.start_recording(demo_service.manager.recordings_dir)  # leave it as it was
+    demo_service.manager.start_recording("1")  # leave it as it was
     assert console.errors == []

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 
-import bci.decoders.fast as fast_module
+import bci.decoders._compile_linear as linear_compilers
 from bci.decoders.fast import (
     FastPipeline,
     SklearnDecoder,
@@ -123,7 +123,7 @@ def test_fast_or_slow_falls_back_to_the_sklearn_pipeline(data, caplog):
 
 def test_fast_or_slow_rejects_a_compiled_path_that_disagrees(ts_lr, monkeypatch, caplog):
     # a library version whose formula moved would show up as a mismatch: simulate one
-    monkeypatch.setattr(fast_module, "expit", lambda z: 0.5 + 0.0 * z)
+    monkeypatch.setattr(linear_compilers, "expit", lambda z: 0.5 + 0.0 * z)
     with caplog.at_level("WARNING", logger="bci.decoders.fast"):
         decoder = fast_or_slow(ts_lr)
     assert isinstance(decoder, SklearnDecoder)

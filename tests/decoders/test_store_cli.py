@@ -11,8 +11,8 @@ from pyriemann.classification import MDM
 from pyriemann.estimation import Covariances
 from sklearn.pipeline import make_pipeline
 
+from bci.cli import models as store_cli
 from bci.config import get_settings
-from bci.decoders import store_cli
 from bci.decoders.model import Model
 from bci.decoders.store import ModelStore
 from bci.errors import ModelNotFoundError

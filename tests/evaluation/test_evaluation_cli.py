@@ -9,8 +9,8 @@ from pathlib import Path
 import mne
 import pytest
 
+from bci.cli.evaluate import parse_events, parse_subjects, register
 from bci.errors import DataError
-from bci.evaluation.cli import parse_events, parse_subjects, register
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

@@ -48,7 +48,7 @@ def test_accuracy_bars(eegbci_path: Path, paradigm: str) -> None:
 
 
 def test_cli_on_subject_1(eegbci_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from bci.evaluation.cli import register
+    from bci.cli.evaluate import register
 
     parser = argparse.ArgumentParser(prog="bci")
     register(parser.add_subparsers())

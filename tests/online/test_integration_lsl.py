@@ -24,7 +24,9 @@ def synthetic_process(stream_name):
         [
             sys.executable,
             "-m",
-            "bci.streams.synthetic_outlet",
+            "bci.cli",
+            "stream",
+            "synthetic",
             "--headset",
             "openbci-cyton",
             "--name",
@@ -33,7 +35,6 @@ def synthetic_process(stream_name):
             "3",
             "--paradigm",
             "imagery-left-right",
-            "--auto-cues",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -19,14 +19,14 @@ def test_pre_cue_baseline_gives_suppression_during_observation():
     run = simulate_run("observation-rest", trials_per_class=8, seed=3)
     src, s = _session(run)
     feed = MuSuppressionFeed(
-        s,
+        s.ctx,
         window_s=1.0,
         step_s=0.25,
         baseline_markers=["observe", "rest"],
         baseline_s=1.0,
         smoothing=0.0,
     )
-    s.mu_feed = feed
+    s.add_stage(feed)
     msgs = []
     s.subscribe(lambda m: msgs.append(m) if m["type"] == "mu_suppression" else None)
     cues = sorted(run.events)
@@ -57,19 +57,18 @@ def test_pre_cue_baseline_gives_suppression_during_observation():
 def test_baseline_on_request_and_errors():
     run = simulate_run("imagery-left-right", trials_per_class=2, seed=1)
     _, s = _session(run, chunk=250)
-    feed = MuSuppressionFeed(s)
-    s.mu_feed = feed
+    feed = s.add_stage(MuSuppressionFeed(s.ctx))
     with pytest.raises(SessionStateError, match=r"holds 0\.0 s of signal; a 5 s baseline"):
-        feed.set_baseline_now(5)
+        feed.set_baseline_now(s.ctx, 5)
     for _ in range(8):
         s.step()
-    feed.set_baseline_now(5)
+    feed.set_baseline_now(s.ctx, 5)
     assert feed.baseline_info["source"] == "request"
     msgs = []
     s.subscribe(lambda m: msgs.append(m) if m["type"] == "mu_suppression" else None)
     s.step()
     assert msgs  # values flow once a baseline exists
     with pytest.raises(SignalError, match="C5"):
-        MuSuppressionFeed(s, channels=["C3", "C5"])
+        MuSuppressionFeed(s.ctx, channels=["C3", "C5"])
     with pytest.raises(SignalError, match="too short"):
-        MuSuppressionFeed(s, window_s=0.1)
+        MuSuppressionFeed(s.ctx, window_s=0.1)

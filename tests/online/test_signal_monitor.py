@@ -117,9 +117,9 @@ def test_monitor_publishes_at_its_rate(rng):
     s, src = _session(data, chunk_size=5)
     got = []
     s.subscribe(lambda m: m["type"] == "signal" and got.append(m))
-    mon = s.signal_monitor  # every session has one, stepped with the session
+    mon = s.stage(SignalMonitor)  # every session has one, stepped with the session
     assert (mon.rate_hz, mon.quality_period_s) == (10.0, 0.5)
-    assert mon.maybe_emit(0.0) is None  # no samples yet
+    assert mon.tick(s.ctx, 0.0) == []  # no samples yet
     s.clock = lambda: 100.0 + s.raw.n_written / SFREQ  # stream time as the clock
     while not src.done:
         s.step()
@@ -131,4 +131,4 @@ def test_monitor_publishes_at_its_rate(rng):
     # Band power needs one second of signal; quality is refreshed every 0.5 s.
     assert all(set(m["band_power"]) == {"C3", "Cz", "C4"} for m in got[15:])
     with pytest.raises(SignalError, match=r"rate_hz must be a number in \(0, 100\], got 0"):
-        SignalMonitor(s, rate_hz=0)
+        SignalMonitor(rate_hz=0)

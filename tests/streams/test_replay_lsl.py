@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bci.datasets.recordings import Recording, read_recording
+from bci.cli import main
 from bci.errors import DataError
+from bci.recordings import Recording, read_recording
 from bci.streams.lsl import get_pylsl, resolve_stream
 from bci.streams.recorder import Recorder
-from bci.streams.replay import Replay, iter_chunks, main
+from bci.streams.replay import Replay, iter_chunks
 
 SFREQ = 250.0
 CH = ["C3", "Cz", "C4", "Pz"]
@@ -204,10 +205,10 @@ def test_main_runs_a_file_and_reports_errors(
     ]
     path.write_text("timestamps,TP9\n" + "\n".join(rows) + "\n")
     assert read_recording(path).n_times == 64
-    assert main([str(path), "--speed", "100", "--name", stream_name]) == 0
+    assert main(["replay", str(path), "--speed", "100", "--name", stream_name]) == 0
     out = capsys.readouterr().out
     assert f"Publishing '{stream_name}' (1 ch @ 256 Hz" in out and "Pushed 64 samples" in out
-    assert main([str(tmp_path / "missing.edf")]) == 2
+    assert main(["replay", str(tmp_path / "missing.edf")]) == 2
     assert "missing.edf does not exist" in capsys.readouterr().err
-    assert main([str(path), "--speed", "zero"]) == 2
+    assert main(["replay", str(path), "--speed", "zero"]) == 2
     assert "speed must be a number > 0 or 'max', got 'zero'" in capsys.readouterr().err

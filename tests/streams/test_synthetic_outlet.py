@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bci.cli import main
 from bci.errors import ConfigError, UnknownNameError
 from bci.streams.lsl import get_pylsl, local_clock
 from bci.streams.synthetic import SyntheticEEG
-from bci.streams.synthetic_outlet import SyntheticOutlet, main
+from bci.streams.synthetic_outlet import SyntheticOutlet
 
 pytestmark = pytest.mark.network
 
@@ -201,7 +202,20 @@ def test_background_thread_streams_in_real_time() -> None:
 
 def test_cli_prints_streams_and_headset_warning(capsys: pytest.CaptureFixture[str]) -> None:
     name = _name()
-    code = main(["--headset", "muse", "--name", name, "--seed", "1", "--duration", "0.1"])
+    code = main(
+        [
+            "stream",
+            "synthetic",
+            "--headset",
+            "muse",
+            "--name",
+            name,
+            "--seed",
+            "1",
+            "--duration",
+            "0.1",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert f"EEG stream '{name}': 4 ch @ 256 Hz" in text
@@ -210,5 +224,8 @@ def test_cli_prints_streams_and_headset_warning(capsys: pytest.CaptureFixture[st
 
 
 def test_cli_reports_bad_headset(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--headset", "nope", "--name", _name(), "--duration", "0"]) == 2
+    assert (
+        main(["stream", "synthetic", "--headset", "nope", "--name", _name(), "--duration", "0"])
+        == 2
+    )
     assert "error: Unknown headset 'nope'. Must be one of:" in capsys.readouterr().err

@@ -107,7 +107,7 @@ def delete_model(model_id: str, service: ServiceDep) -> ModelCardOut:
     response_model=SessionOut,
     tags=["sessions"],
     operation_id="activate_model",
-    responses=responses(404, 409),
+    responses=responses(404, 409, 503),
 )
 def activate_model(session_id: str, body: ModelActivate, service: ServiceDep) -> SessionOut:
     """Decode session ``session_id`` with a stored model from now on.

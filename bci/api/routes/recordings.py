@@ -23,7 +23,7 @@ _XDF = {"application/octet-stream": {"schema": {"type": "string", "format": "bin
     response_model=SessionOut,
     status_code=201,
     operation_id="start_recording",
-    responses=responses(404, 409),
+    responses=responses(404, 409, 503),
 )
 def start_recording(session_id: str, service: ServiceDep) -> SessionOut:
     """Start recording raw EEG, markers and predictions to a new XDF file."""
@@ -34,7 +34,7 @@ def start_recording(session_id: str, service: ServiceDep) -> SessionOut:
     "/sessions/{session_id}/recording",
     response_model=SessionOut,
     operation_id="stop_recording",
-    responses=responses(404, 409),
+    responses=responses(404, 409, 503),
 )
 def stop_recording(session_id: str, service: ServiceDep) -> SessionOut:
     return session_out(service.stop_recording(session_id))

@@ -68,7 +68,7 @@ def delete_session(session_id: str, service: ServiceDep) -> SessionOut:
     response_model=EventOut,
     status_code=201,
     operation_id="post_event",
-    responses=responses(404),
+    responses=responses(404, 503),
 )
 def post_event(session_id: str, body: EventIn, service: ServiceDep) -> EventOut:
     """Record an app event; stamped on the LSL clock on arrival unless ``t`` is given."""
@@ -91,7 +91,7 @@ def list_events(session_id: str, service: ServiceDep) -> list[EventOut]:
     response_model=CalibrationOut,
     status_code=202,
     operation_id="start_calibration",
-    responses=responses(404, 409),
+    responses=responses(404, 409, 503),
 )
 def start_calibration(session_id: str, body: CalibrationIn, service: ServiceDep) -> CalibrationOut:
     """Run a cued calibration: cues on the WebSocket and on LSL, trials cut at the cue times,
@@ -113,7 +113,7 @@ def get_calibration(session_id: str, service: ServiceDep) -> CalibrationOut:
     "/{session_id}/calibration",
     response_model=CalibrationOut,
     operation_id="cancel_calibration",
-    responses=responses(404),
+    responses=responses(404, 503),
 )
 def cancel_calibration(session_id: str, service: ServiceDep) -> CalibrationOut:
     return CalibrationOut(**service.cancel_calibration(session_id))
@@ -122,7 +122,7 @@ def cancel_calibration(session_id: str, service: ServiceDep) -> CalibrationOut:
 @router.put(
     "/{session_id}/mu-suppression",
     operation_id="enable_mu_suppression",
-    responses=responses(404),
+    responses=responses(404, 503),
 )
 def enable_mu_suppression(
     session_id: str, body: MuSuppressionIn, service: ServiceDep
@@ -143,7 +143,7 @@ def get_mu_suppression(session_id: str, service: ServiceDep) -> dict[str, Any]:
 @router.post(
     "/{session_id}/mu-suppression/baseline",
     operation_id="set_mu_baseline",
-    responses=responses(404, 409),
+    responses=responses(404, 409, 503),
 )
 def set_mu_baseline(session_id: str, body: BaselineIn, service: ServiceDep) -> dict[str, Any]:
     """Use the last ``seconds`` of signal as the baseline (end of a baseline/rest run)."""
@@ -153,7 +153,7 @@ def set_mu_baseline(session_id: str, body: BaselineIn, service: ServiceDep) -> d
 @router.delete(
     "/{session_id}/mu-suppression",
     operation_id="disable_mu_suppression",
-    responses=responses(404),
+    responses=responses(404, 503),
 )
 def disable_mu_suppression(session_id: str, service: ServiceDep) -> dict[str, Any]:
     return service.disable_mu_suppression(session_id)

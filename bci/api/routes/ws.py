@@ -16,12 +16,12 @@ import logging
 import math
 import threading
 import time
-from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from bci.api.security import Guard
 from bci.errors import BCIError
+from bci.online.messages import ErrorMessage, EventAck, Hello, Message, Pong
 from bci.online.service import BCIService
 
 logger = logging.getLogger(__name__)
@@ -33,29 +33,18 @@ _encoded = threading.local()
 MAX_FRAME_CHARS = 4096
 
 
-def dumps(msg: dict[str, Any]) -> str:
-    """Strict JSON text of ``msg``: a non-finite number becomes an error message instead."""
-    try:
-        return json.dumps(msg, allow_nan=False)
-    except ValueError:
-        kind = msg.get("type", "message")
-        logger.warning("withheld a %s message with a non-finite number", kind)
-        return json.dumps(
-            {"type": "error", "detail": f"a {kind} message held a non-finite number; withheld"}
-        )
+def _encode(msg: Message) -> str:
+    """JSON text of ``msg`` (strict JSON: NaN and infinities are ``null``), computed once
+    however many clients receive it.
 
-
-def _encode(msg: dict[str, Any]) -> str:
-    """JSON text of ``msg``, computed once however many clients receive it.
-
-    A session hands the same dict to every subscriber in turn, from one thread; the last
-    encoding is remembered per thread, so N clients cost one ``json.dumps``, not N.
+    A session hands the same message to every subscriber in turn, from one thread; the last
+    encoding is remembered per thread, so N clients cost one encoding, not N.
     """
     last = getattr(_encoded, "last", None)
     if last is not None and last[0] is msg:
         text: str = last[1]
         return text
-    text = dumps(msg)
+    text = msg.to_json()
     _encoded.last = (msg, text)
     return text
 
@@ -105,18 +94,18 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
     # Raw-signal frames (~10/s, ~1 KB) only for clients that draw traces: ?signal=1
     want_signal = websocket.query_params.get("signal", "0") in ("1", "true", "yes")
 
-    def on_message(msg: dict[str, Any]) -> None:  # engine thread
-        if msg["type"] == "signal" and not want_signal:
+    def on_message(msg: Message) -> None:  # engine thread
+        if msg.type == "signal" and not want_signal:
             return
         loop.call_soon_threadsafe(_offer, queue, _encode(msg))
 
     try:
         status, unsubscribe = service.subscribe(session_id, on_message)
     except BCIError as exc:
-        await websocket.send_text(dumps({"type": "error", "detail": str(exc)}))
+        await websocket.send_text(ErrorMessage(detail=str(exc)).to_json())
         await websocket.close(code=4404)
         return
-    await websocket.send_text(dumps({"type": "hello", "session": status}))
+    await websocket.send_text(Hello(session=status).to_json())
     bucket = TokenBucket(settings.ws_event_rate)
 
     async def sender() -> None:
@@ -128,20 +117,19 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
             frame = await websocket.receive()
             if frame["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(frame.get("code", 1000))
+            reply: Message | tuple[str, float | None]
             if not bucket.take():
-                reply = {
-                    "type": "error",
-                    "detail": f"rate limit: at most {settings.ws_event_rate:g} messages per "
-                    "second; this one was dropped",
-                }
+                reply = ErrorMessage(
+                    detail=f"rate limit: at most {settings.ws_event_rate:g} messages per "
+                    "second; this one was dropped"
+                )
             elif frame.get("text") is None:
-                reply = {
-                    "type": "error",
-                    "detail": "binary frames are not accepted: send JSON text",
-                }
+                reply = ErrorMessage(detail="binary frames are not accepted: send JSON text")
             else:
-                reply = _handle_client_message(service, session_id, frame["text"])
-            _offer(queue, dumps(reply))
+                reply = _parse_client_message(frame["text"])
+            if isinstance(reply, tuple):  # an event: a session command, not on the event loop
+                reply = await asyncio.to_thread(_add_event, service, session_id, *reply)
+            _offer(queue, reply.to_json())
 
     tasks = [asyncio.create_task(sender()), asyncio.create_task(receiver())]
     try:
@@ -160,40 +148,42 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _handle_client_message(service: BCIService, session_id: str, text: str) -> dict[str, Any]:
-    """Client -> server: ``{"type": "event", "value": "video_onset"}`` and ``{"type": "ping"}``."""
+def _parse_client_message(text: str) -> Message | tuple[str, float | None]:
+    """Client -> server: ``{"type": "event", "value": "video_onset"}`` and ``{"type": "ping"}``.
+
+    Returns the reply, or ``(value, t)`` of a valid event to stamp.
+    """
     if len(text) > MAX_FRAME_CHARS:
-        return {
-            "type": "error",
-            "detail": f"message is {len(text)} characters; the limit is {MAX_FRAME_CHARS}",
-        }
+        return ErrorMessage(
+            detail=f"message is {len(text)} characters; the limit is {MAX_FRAME_CHARS}"
+        )
     try:
         msg = json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:  # JSONDecodeError, or NaN / Infinity
-        return {"type": "error", "detail": f"message is not valid JSON: {exc}"}
+        return ErrorMessage(detail=f"message is not valid JSON: {exc}")
     if not isinstance(msg, dict) or "type" not in msg:
-        return {"type": "error", "detail": "message must be a JSON object with a 'type' field"}
+        return ErrorMessage(detail="message must be a JSON object with a 'type' field")
     kind = msg["type"]
     if kind == "ping":
-        return {"type": "pong"}
-    if kind == "event":
-        value = msg.get("value")
-        if not isinstance(value, str) or not value or len(value) > 200:
-            return {
-                "type": "error",
-                "detail": f"event 'value' must be a string of 1-200 chars, got {value!r:.60}",
-            }
-        t = msg.get("t")
-        if t is not None and (
-            isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)
-        ):
-            return {"type": "error", "detail": f"event 't' must be a finite number, got {t!r}"}
-        try:
-            m = service.add_event(session_id, value, t, source="websocket")
-        except BCIError as exc:
-            return {"type": "error", "detail": str(exc)}
-        return {"type": "event_ack", "t": m.t, "value": m.value}
-    return {
-        "type": "error",
-        "detail": f"unknown message type {kind!r:.60}; expected 'event' or 'ping'",
-    }
+        return Pong()
+    if kind != "event":
+        return ErrorMessage(detail=f"unknown message type {kind!r:.60}; expected 'event' or 'ping'")
+    value = msg.get("value")
+    if not isinstance(value, str) or not value or len(value) > 200:
+        return ErrorMessage(
+            detail=f"event 'value' must be a string of 1-200 chars, got {value!r:.60}"
+        )
+    t = msg.get("t")
+    if t is not None and (
+        isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)
+    ):
+        return ErrorMessage(detail=f"event 't' must be a finite number, got {t!r:.60}")
+    return value, None if t is None else float(t)
+
+
+def _add_event(service: BCIService, session_id: str, value: str, t: float | None) -> Message:
+    try:
+        m = service.add_event(session_id, value, t, source="websocket")
+    except BCIError as exc:
+        return ErrorMessage(detail=str(exc))
+    return EventAck(t=m.t, value=m.value)

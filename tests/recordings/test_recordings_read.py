@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import pyxdf
 
-from bci.datasets.recordings import SUPPORTED_EXTENSIONS, Recording, read_recording
 from bci.errors import DataError
+from bci.recordings import SUPPORTED_EXTENSIONS, Recording, read_recording
 from bci.streams.recorder import Recorder
 
 SFREQ = 250.0
@@ -218,7 +218,7 @@ def test_truncated_xdf_keeps_complete_chunks(
     start = blob.index(np.float64(ts[576]).tobytes()) - 1
     cut = tmp_path / "cut.xdf"
     cut.write_bytes(blob[: start + 100])
-    with caplog.at_level(logging.WARNING, logger="bci.datasets.recordings"):
+    with caplog.at_level(logging.WARNING, logger="bci.recordings"):
         rec = read_recording(cut)
     assert "file ends inside a chunk" in caplog.text and "cut.xdf" in caplog.text
     assert rec.n_times == 576
@@ -350,7 +350,7 @@ def test_edf_cut_in_the_data_keeps_what_is_there(
     blob = path.read_bytes()
     cut = tmp_path / "short.edf"
     cut.write_bytes(blob[: len(blob) - len(blob) // 3])
-    with caplog.at_level(logging.WARNING, logger="bci.datasets.recordings"):
+    with caplog.at_level(logging.WARNING, logger="bci.recordings"):
         rec = read_recording(cut)
     assert 0 < rec.n_times < 1000
     assert "short.edf" in caplog.text and "does not match the file size" in caplog.text

@@ -182,7 +182,7 @@ def _jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
     path = Path(file)
     if not path.exists():
         raise DataError(f"--file {path} does not exist")
-    from bci.datasets.recordings import read_recording
+    from bci.recordings import read_recording
 
     raw = read_recording(path).to_raw()
 
@@ -263,7 +263,7 @@ def _continuous(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Continuous recordings + cue events for the pseudo-online evaluation."""
     import numpy as np
 
-    from bci.datasets.recordings import read_recording, recording_from_raw
+    from bci.recordings import read_recording, recording_from_raw
 
     jobs = []
     if _arg(args, "dataset") is not None:

@@ -111,7 +111,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``bci erd``; returns the exit code."""
-    from bci.analysis.erd import (
+    from bci.analysis import (
         ErdOptions,
         eegbci_report,
         read_raw_any,
