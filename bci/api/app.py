@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bci import __version__
@@ -36,6 +40,27 @@ Authentication: `Authorization: Bearer <token>` on every mutating request (and o
 the service is bound off loopback); on the WebSocket `?token=<token>` or the subprotocol entry
 `bearer.<token>`. `bci serve` prints the token.
 """
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+class FiniteJSONResponse(JSONResponse):
+    """Strict JSON (``allow_nan=False``): an undefined number (a failed fit's CV score) is
+    ``null`` rather than the invalid token ``NaN`` or a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(
+            _finite(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode("utf-8")
 
 
 def create_app(
@@ -82,6 +107,7 @@ def create_app(
         version=__version__,
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        default_response_class=FiniteJSONResponse,
     )
     app.state.settings = settings
     app.state.guard = guard

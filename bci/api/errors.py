@@ -128,8 +128,7 @@ def allowed_methods(request: Request, fallback: str = "") -> list[str]:
             methods |= {m.upper() for m in ops}
     if not methods:
         methods = {m.strip() for m in fallback.split(",") if m.strip()}
-    if "GET" in methods:
-        methods.add("HEAD")
+    methods.discard("HEAD")  # FastAPI routes do not answer HEAD: do not offer it
     return sorted(methods | {"OPTIONS"})
 
 

@@ -397,12 +397,12 @@ def test_health_stays_responsive_while_45_resolves_wait(live_server):
 def test_405_names_every_method_and_options_answers(client):
     r = client.put("/sessions")
     assert r.status_code == 405 and r.json()["error"] == "MethodNotAllowed"
-    assert r.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert r.headers["allow"] == "GET, OPTIONS, POST"
     r = client.patch("/sessions/1")
-    assert r.headers["allow"] == "DELETE, GET, HEAD, OPTIONS"
+    assert r.headers["allow"] == "DELETE, GET, OPTIONS"
     r = client.options("/sessions/1/mu-suppression")
     assert r.status_code == 204
-    assert r.headers["allow"] == "DELETE, GET, HEAD, OPTIONS, PUT"
+    assert r.headers["allow"] == "DELETE, GET, OPTIONS, PUT"
 
 
 def test_every_operation_has_an_id_and_declares_its_errors(client):
@@ -421,3 +421,15 @@ def test_every_operation_has_an_id_and_declares_its_errors(client):
         for code in codes - {"200", "201", "202"}:
             schema = op["responses"][code]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (method, path, code)
+
+
+def test_an_undefined_number_is_null_never_nan(client, manager, fitted_model):
+    """JSON has no NaN: a failed fit's CV score is answered as null, not NaN and not a 500."""
+    import dataclasses
+
+    nan_model = dataclasses.replace(fitted_model, model_id="m-nan-score", cv_score=float("nan"))
+    manager.add_model(nan_model)
+    r = client.get("/models/m-nan-score")
+    assert r.status_code == 200 and "NaN" not in r.text
+    assert r.json()["cv_score"] is None
+    assert client.get("/models").status_code == 200
