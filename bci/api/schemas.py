@@ -88,7 +88,9 @@ class SessionCreate(In):
     step_s: float | None = Field(None, gt=0, le=10)
     expected_channels: int | None = Field(None, ge=1, le=4096)
     expected_sfreq: float | None = Field(None, gt=0, le=100_000)
-    timeout: float = Field(2.0, gt=0, le=10, description="Seconds to wait for the stream")
+    timeout: float = Field(
+        2.0, gt=0, le=5, description="Seconds to wait for the stream (and its marker stream)"
+    )
     record: bool | None = Field(
         None, description="record raw EEG, markers and predictions (default: BCI_RECORD, on)"
     )

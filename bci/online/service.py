@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -144,19 +145,21 @@ class BCIService:
             get_pipeline(pipeline)  # unknown name -> error before any stream is opened
 
         def open_all() -> tuple[Any, list[Any]]:
+            # One budget: the stream and an explicitly named marker stream share ``timeout``.
+            deadline = time.monotonic() + timeout
+            source = m.open_lsl_source(name, type, source_id, timeout)
             marker_sources = []
-            if markers:
-                marker_sources.append(m.open_marker_source(markers, timeout))
-            elif name:
-                try:
-                    marker_sources.append(m.open_marker_source(f"{name}-markers", 0.3))
-                except StreamNotFoundError:
-                    pass  # a stream without its own marker stream is normal
             try:
-                source = m.open_lsl_source(name, type, source_id, timeout)
+                if markers:
+                    left = max(0.1, deadline - time.monotonic())
+                    marker_sources.append(m.open_marker_source(markers, left))
+                elif name:
+                    try:
+                        marker_sources.append(m.open_marker_source(f"{name}-markers", 0.3))
+                    except StreamNotFoundError:
+                        pass  # a stream without its own marker stream is normal
             except BaseException:
-                for ms in marker_sources:
-                    ms.close()
+                source.close()
                 raise
             return source, marker_sources
 

@@ -3,6 +3,7 @@ server on 127.0.0.1 with the token, every check, nothing excluded, bounded in ti
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -40,6 +41,11 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         timeout=30,
     )
     assert r.status_code == 201, r.text
+    env = {
+        **os.environ,
+        "BCI_ST_SESSION_ID": r.json()["id"],
+        "BCI_ST_MODEL_ID": fitted_model.model_id,
+    }
     proc = subprocess.run(
         [
             *_st(),
@@ -68,6 +74,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         text=True,
         timeout=MAX_TIME_S + 120,
         check=False,
+        env=env,
     )
     out = proc.stdout + proc.stderr
     summary = out[out.rfind("SUMMARY") :] if "SUMMARY" in out else out[-3000:]

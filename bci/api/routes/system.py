@@ -26,7 +26,7 @@ async def health(service: ServiceDep) -> HealthOut:
 )
 async def list_streams(
     service: ServiceDep,
-    timeout: float = Query(1.0, gt=0, le=5, description="Seconds to listen for streams"),
+    timeout: float = Query(1.0, gt=0, le=3, description="Seconds to listen for streams"),
 ) -> list[StreamOut]:
     """LSL streams visible now (EEG and markers), with channel count, rate, type, source_id."""
     found = await run_in_threadpool(service.list_streams, timeout)
