@@ -379,16 +379,17 @@ def test_health_stays_responsive_while_45_resolves_wait(live_server):
     for t in threads:
         t.start()
     wait_until(lambda: live_server.app.state.service._resolving >= 4, timeout=5)
-    worst = 0.0
+    waits: list[float] = []
     for _ in range(10):
         t0 = time.monotonic()
         assert httpx.get(f"{live_server.http}/health", timeout=5).status_code == 200
         assert httpx.get(f"{live_server.http}/sessions", timeout=5).status_code == 200
-        worst = max(worst, time.monotonic() - t0)
+        waits.append(time.monotonic() - t0)
         time.sleep(0.1)
     for t in threads:
         t.join(60)
-    assert worst < 2.0, worst  # not the 10 s of the issue; generous for a loaded CI machine
+    # the issue measured 10.25 s; bounds generous for a loaded 2-core CI machine
+    assert sorted(waits)[len(waits) // 2] < 0.5 and max(waits) < 5.0, waits
     assert sorted(set(codes)) <= [404, 503] and len(codes) == 45
     assert codes.count(404) >= 4  # the ones that ran waited their timeout and said so
 
