@@ -33,8 +33,9 @@ API_DESCRIPTION = """
 Real-time EEG decoding. Bind an LSL stream with `POST /sessions`, then read decisions on
 `WS /ws/sessions/{id}`: JSON text frames of type `prediction`
 (`{type, session_id, index, t, probabilities, label, model_id, latency_ms, compute_ms}`),
-`status`, `marker`, `model`. Send `{"type": "event", "value": "..."}` to stamp an app event on
-the LSL clock. All times are LSL clock seconds.
+`status`, `marker`, `model`, `cue`, `calibration`, `mu_suppression`, `signal`; the full
+contract (AsyncAPI 3.0) is `GET /asyncapi.json`. Send `{"type": "event", "value": "..."}` to
+stamp an app event on the LSL clock. All times are LSL clock seconds.
 
 Authentication: `Authorization: Bearer <token>` on every mutating request (and on reads when
 the service is bound off loopback); on the WebSocket `?token=<token>` or the subprotocol entry

@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -84,6 +84,7 @@ class CalibrationSpec:
         return par
 
 
+@runtime_checkable
 class Follower(Protocol):
     """A synthetic headset hosted in this process that imagines what each cue asks."""
 

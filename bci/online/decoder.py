@@ -159,7 +159,7 @@ class Decoder(Stage):
                 session_id=ctx.id,
                 index=self.n_windows,
                 t=t,
-                probabilities={c: float(v) for c, v in zip(model.classes, p, strict=True)},
+                probabilities=dict(zip(model.classes, p.tolist(), strict=True)),
                 label=model.classes[int(np.argmax(p))],
                 model_id=model.model_id,
                 latency_ms=max(0.0, (done - t) * 1e3),

@@ -34,7 +34,7 @@ from bci.errors import (
     StreamMismatchError,
 )
 from bci.headsets import motor_coverage_warnings
-from bci.online.calibration import Calibration, CalibrationSpec
+from bci.online.calibration import Calibration, CalibrationSpec, Follower
 from bci.online.cues import CueOutlet
 from bci.online.engine import Engine
 from bci.online.neurofeedback import MuSuppressionFeed
@@ -282,9 +282,8 @@ class SessionManager:
             fields = dict(spec)
             fields["pipeline"] = fields.get("pipeline") or s.pipeline or "ts-lr"
             spec = CalibrationSpec(**fields)
-        follower = self.hosted.get(s.description.name)
-        if follower is not None and not hasattr(follower, "set_condition"):
-            follower = None
+        hosted = self.hosted.get(s.description.name)
+        follower = hosted if isinstance(hosted, Follower) else None  # a replay cannot follow
         cal = Calibration(s.ctx, spec, on_model=self.add_model, follower=follower)
         outlet = None
         if s.stage(CueOutlet) is None:  # made here: opening an LSL outlet takes a while

@@ -17,7 +17,9 @@ served at ``GET /asyncapi.json``).
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -41,6 +43,8 @@ __all__ = [
     "Signal",
     "Status",
     "asyncapi_document",
+    "asyncapi_json",
+    "write_asyncapi",
 ]
 
 
@@ -252,8 +256,8 @@ def asyncapi_document(version: str = "0") -> dict[str, Any]:
         )
         for key, sub in schema.pop("$defs", {}).items():
             schemas[key] = sub
-        # Every field is always sent: the wire object has all of them.
-        schema["required"] = list(cls.model_fields)
+        if cls in SERVER_MESSAGES:  # the service always sends every field
+            schema["required"] = list(cls.model_fields)
         schemas[name] = schema
         messages[name] = {
             "name": name,
@@ -301,3 +305,30 @@ def asyncapi_document(version: str = "0") -> dict[str, Any]:
         },
         "components": {"schemas": schemas, "messages": messages},
     }
+
+
+def write_asyncapi(path: str | Path, version: str | None = None) -> Path:
+    """Write :func:`asyncapi_document` as indented JSON to ``path`` (``docs/asyncapi.json``).
+
+    ``version`` defaults to ``bci.__version__``.
+    """
+    if version is None:
+        from bci import __version__
+
+        version = __version__
+    out = Path(path)
+    out.write_text(asyncapi_json(version), encoding="utf-8")
+    return out
+
+
+def asyncapi_json(version: str) -> str:
+    """The document as the committed file holds it (sorted keys, 2-space indent)."""
+    return (
+        json.dumps(asyncapi_document(version), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
+
+
+if __name__ == "__main__":  # python -m bci.online.messages docs/asyncapi.json
+    import sys
+
+    print(write_asyncapi(sys.argv[1] if len(sys.argv) > 1 else "docs/asyncapi.json"))

@@ -44,6 +44,8 @@ __all__ = ["Command", "DecodingSession", "MarkerSource", "SessionConfig", "Sourc
 logger = logging.getLogger(__name__)
 
 Subscriber = Callable[[Message], None]
+_NO_ROWS = np.empty(0, dtype=np.intp)
+_NO_ROWS.flags.writeable = False
 S = TypeVar("S", bound=Stage)
 T = TypeVar("T")
 #: A command: a function applied to the session on the thread that steps it.
@@ -151,11 +153,18 @@ class DecodingSession:
         self._last_data_clock: float | None = None
         self._last_t: float | None = None
         self.ctx = StageContext(
-            session_id, desc, self.raw, self._now, self._warn, self._stamp, self.set_model
+            session_id, desc, self.raw, clock, self._warn, self._stamp, self.set_model
         )
         self._stages: list[Stage] = []
+        # The stages that override each hook, in order (rebuilt when the stages change):
+        # most stages need one or two hooks, and a step calls them for every session.
+        self._chunk_hooks: list[Stage] = []
+        self._tick_hooks: list[Stage] = []
+        self._marker_hooks: list[Stage] = []
+        self._message_hooks: list[Stage] = []
         c = self.config
-        self.add_stage(Decoder(self.sfreq, desc.n_channels, cap, c.window_s, c.step_s, c.band))
+        self._decoder = Decoder(self.sfreq, desc.n_channels, cap, c.window_s, c.step_s, c.band)
+        self.add_stage(self._decoder)
         self.add_stage(SignalMonitor())
         if model is not None:
             self.set_model(model)
@@ -168,6 +177,7 @@ class DecodingSession:
     @clock.setter
     def clock(self, clock: Callable[[], float]) -> None:
         self._clock = clock
+        self.ctx.clock = clock
 
     def _now(self) -> float:
         return self._clock()
@@ -175,14 +185,28 @@ class DecodingSession:
     # ----------------------------------------------------------------- stages
     def add_stage(self, stage: Stage) -> Stage:
         """Insert ``stage`` by its ``order`` (after the stages of the same order)."""
+        if isinstance(stage, Decoder):  # a replacement decoder (batched, adaptive...)
+            self._decoder = stage
         i = next((k for k, s in enumerate(self._stages) if s.order > stage.order), None)
         self._stages.insert(len(self._stages) if i is None else i, stage)
+        self._index_hooks()
         return stage
+
+    def _index_hooks(self) -> None:
+        def overriding(name: str) -> list[Stage]:
+            base = getattr(Stage, name)
+            return [st for st in self._stages if getattr(type(st), name) is not base]
+
+        self._chunk_hooks = overriding("on_chunk")
+        self._tick_hooks = overriding("tick")
+        self._marker_hooks = overriding("on_marker")
+        self._message_hooks = overriding("on_message")
 
     def remove_stage(self, stage: Stage) -> None:
         """Remove ``stage`` (if present) and close it."""
         if stage in self._stages:
             self._stages.remove(stage)
+            self._index_hooks()
             stage.close()
 
     def replace_stage(self, stage: Stage) -> Stage:
@@ -205,9 +229,8 @@ class DecodingSession:
 
     @property
     def decoder(self) -> Decoder:
-        dec = self.stage(Decoder)
-        assert dec is not None  # added at construction, never removed
-        return dec
+        """The decoder stage (every session has one, added at construction)."""
+        return self._decoder
 
     @property
     def model(self) -> Model | None:
@@ -237,7 +260,7 @@ class DecodingSession:
     def publish(self, message: Message) -> None:
         """Pass ``message`` through the stages' ``on_message``, then to every subscriber."""
         msg = message
-        for stage in self._stages:
+        for stage in self._message_hooks:
             out = stage.on_message(self.ctx, msg)
             if out is None:
                 return
@@ -284,7 +307,11 @@ class DecodingSession:
 
     # ----------------------------------------------------------------- model
     def set_model(self, model: Model) -> None:
-        """Activate ``model``; refuses one whose channels or rate differ from the stream."""
+        """Activate ``model``; refuses one whose channels or rate differ from the stream.
+
+        Call it from the thread that steps the session (other threads:
+        ``SessionManager.activate_model``).
+        """
         self.publish(self.decoder.set_model(self.ctx, model))
 
     def require_model(self) -> Model:
@@ -297,14 +324,18 @@ class DecodingSession:
 
     # ----------------------------------------------------------------- markers
     def add_marker(self, value: str, t: float | None = None, source: str = "api") -> Marker:
-        """Record an event on the LSL clock (stamped now if ``t`` is None)."""
+        """Record an event on the LSL clock (stamped now if ``t`` is None).
+
+        Call it from the thread that steps the session; other threads submit it as a
+        command (``SessionManager.add_event``).
+        """
         return self._stamp(value, t, source)
 
     def _stamp(self, value: str, t: float | None, source: str) -> Marker:
         m = Marker(t=self._now() if t is None else float(t), value=str(value), source=source)
         self.markers.append(m)
         out: list[Message] = []
-        for stage in self._stages:
+        for stage in self._marker_hooks:
             out.extend(stage.on_marker(self.ctx, m))
         self.publish(MarkerMessage(session_id=self.id, t=m.t, value=m.value, source=m.source))
         self._publish_all(out)
@@ -320,15 +351,17 @@ class DecodingSession:
             Windows decoded in this step.
         """
         with self._step_lock:
-            self.apply_commands()
+            if self._inbox:
+                self.apply_commands()
             if self.state in ("stopped", "error"):
                 return 0
-            before = self.decoder.n_windows
+            dec = self._decoder
+            before = dec.n_windows
             self._step()
-            return self.decoder.n_windows - before
+            return dec.n_windows - before
 
     def _step(self) -> None:
-        now = self._now()
+        now = self._clock()
         for ms in self.marker_sources:
             try:
                 for t, value in ms.pull():
@@ -351,10 +384,14 @@ class DecodingSession:
             except SignalError as exc:
                 self._warn(f"chunk dropped: {exc}")
                 return
-            for stage in self._stages:
-                self._publish_all(stage.on_chunk(self.ctx, cin))
-        for stage in self._stages:
-            self._publish_all(stage.tick(self.ctx, now))
+            for stage in self._chunk_hooks:
+                msgs = stage.on_chunk(self.ctx, cin)
+                if msgs:
+                    self._publish_all(msgs)
+        for stage in self._tick_hooks:
+            msgs = stage.tick(self.ctx, now)
+            if msgs:
+                self._publish_all(msgs)
 
     def _ingest(self, chunk: Chunk) -> ChunkIn:
         received = chunk.data
@@ -371,7 +408,7 @@ class DecodingSession:
             )
         self._last_t = float(t[-1])
         bad = ~np.isfinite(data)
-        bad_rows = np.flatnonzero(bad.any(axis=1)) if bad.any() else np.empty(0, dtype=np.intp)
+        bad_rows = np.flatnonzero(bad.any(axis=1)) if bad.any() else _NO_ROWS
         if bad_rows.size:
             data = np.where(bad, 0.0, data)
             chans = [self.ch_names[i] for i in np.flatnonzero(bad.any(axis=0))]

@@ -58,8 +58,7 @@ Subclass :class:`Stage`, override only the hooks you need, choose an ``order``:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -76,9 +75,8 @@ __all__ = ["STATUS_KEYS", "ChunkIn", "Stage", "StageContext"]
 STATUS_KEYS: list[str] = []
 
 
-@dataclass(frozen=True)
-class ChunkIn:
-    """A chunk as the stages see it.
+class ChunkIn(NamedTuple):
+    """A chunk as the stages see it (a named tuple: made once per chunk, cheaply).
 
     Attributes
     ----------
@@ -99,10 +97,6 @@ class ChunkIn:
     received: np.ndarray
     bad_rows: np.ndarray
     gap: bool
-
-    @property
-    def n_samples(self) -> int:
-        return int(self.data.shape[0])
 
 
 class StageContext:

@@ -1,13 +1,17 @@
-"""Health and stream discovery."""
+"""Health, stream discovery and the WebSocket contract (AsyncAPI)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
+from bci import __version__
 from bci.api.deps import ServiceDep
 from bci.api.errors import responses
 from bci.api.schemas import HealthOut, StreamOut
+from bci.online.messages import asyncapi_document
 
 router = APIRouter(tags=["system"])
 
@@ -31,3 +35,9 @@ async def list_streams(
     """LSL streams visible now (EEG and markers), with channel count, rate, type, source_id."""
     found = await run_in_threadpool(service.list_streams, timeout)
     return [StreamOut(**d) for d in found]
+
+
+@router.get("/asyncapi.json", operation_id="asyncapi")
+def asyncapi() -> dict[str, Any]:
+    """The WebSocket contract (AsyncAPI 3.0): every message type and its JSON schema."""
+    return asyncapi_document(__version__)
