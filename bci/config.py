@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     # A session whose inlet delivers nothing for this long is reported as stalled.
     stall_timeout_s: float = Field(1.0, gt=0)
     ws_queue_size: int = Field(256, ge=1)
+    # Sessions sharing a model are decoded with one call per engine round (bench/capacity.py).
+    engine_batch: bool = True
     # Every session records raw EEG, markers and predictions to data_dir/recordings/*.xdf.
     record: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -25,6 +25,9 @@ __all__ = [
     "load_headset_file",
     "motor_coverage_warnings",
     "standard_montage",
+    "standardize_label",
+    "standardize_labels",
+    "stream_positions",
 ]
 
 # Sensors over the hand areas of each hemisphere and the midline (feet) area, 10-05 names.
@@ -96,16 +99,109 @@ def standard_montage(name: str | None = None) -> mne.channels.DigMontage:  # noq
     import mne
 
     if name is None:
-        available = mne.channels.get_builtin_montages()
-        name = "colin27_1005" if "colin27_1005" in available else "standard_1005"
+        return _template_1005().copy()  # cached: reading the template costs ~50 ms
     return mne.channels.make_standard_montage(name)
+
+
+@lru_cache(maxsize=1)
+def _template_1005() -> mne.channels.DigMontage:  # noqa: F821
+    import mne
+
+    available = mne.channels.get_builtin_montages()
+    name = "colin27_1005" if "colin27_1005" in available else "standard_1005"
+    return mne.channels.make_standard_montage(name)
+
+
+@lru_cache(maxsize=1)
+def _standard_names() -> dict[str, str]:
+    """Lower-case 10-05 label -> its canonical spelling (``fcz`` -> ``FCz``)."""
+    return {n.lower(): n for n in _template_1005().ch_names}
+
+
+_PREFIXES = ("eeg ", "eeg-", "eeg_")
+_SUFFIXES = ("-ref", "-le", "-ar", "-avg", "-a1", "-a2", "-m1", "-m2")
+
+
+def standardize_label(label: str) -> str:
+    """A channel label in its standard 10-05 spelling when it names a 10-05 position.
+
+    EDF files pad labels with dots to four characters (``C3..``, ``Fc5.``), many amplifiers
+    write ``EEG C3-REF``, and case varies (``FCZ``, ``fc5``); each of these becomes the 10-05
+    name (``C3``, ``FC5``, ``FCz``). A label that names no 10-05 position comes back with only
+    its padding (surrounding spaces and trailing dots) removed.
+
+    Examples
+    --------
+    >>> [standardize_label(c) for c in ("C3..", "Fc5.", "FCZ", "EEG Cz-REF", "EMG1")]
+    ['C3', 'FC5', 'FCz', 'Cz', 'EMG1']
+    """
+    core = str(label).strip().rstrip(".").strip()
+    names = _standard_names()
+    key = core.lower()
+    if key in names:
+        return names[key]
+    for pre in _PREFIXES:
+        if key.startswith(pre):
+            key = key[len(pre) :].strip()
+    for suf in _SUFFIXES:
+        if key.endswith(suf):
+            key = key[: -len(suf)]
+    return names.get(key, core or str(label))
+
+
+def standardize_labels(labels: list[str] | tuple[str, ...]) -> list[str]:
+    """:func:`standardize_label` on each label; a label that would collide keeps its own text."""
+    std = [standardize_label(c) for c in labels]
+    return [
+        (str(raw).strip() or name) if std.count(name) > 1 else name
+        for raw, name in zip(labels, std, strict=True)
+    ]
+
+
+def stream_positions(
+    ch_names: list[str] | tuple[str, ...],
+    locations: list[tuple[float, float, float] | None] | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """Electrode positions: the stream's own where it gives them, else the 10-05 template.
+
+    Parameters
+    ----------
+    ch_names : list of str
+        Standardised labels (see :func:`standardize_labels`).
+    locations : list of (x, y, z) or None, optional
+        Positions in metres from the stream's ``desc`` (None where a channel has none).
+
+    Returns
+    -------
+    positions : ndarray, shape (n_channels, 3)
+        Metres; NaN for a channel with neither.
+    origin : list of str
+        Per channel ``"stream"``, ``"standard_1005"`` or ``"none"``.
+    """
+    template = {k.lower(): v for k, v in _template_1005().get_positions()["ch_pos"].items()}
+    locs = locations if locations is not None and len(locations) == len(ch_names) else None
+    pos = np.full((len(ch_names), 3), np.nan)
+    origin: list[str] = []
+    for i, ch in enumerate(ch_names):
+        own = None if locs is None else locs[i]
+        if own is not None:
+            pos[i], kind = own, "stream"
+        elif ch.lower() in template:
+            pos[i], kind = template[ch.lower()], "standard_1005"
+        else:
+            kind = "none"
+        origin.append(kind)
+    return pos, origin
 
 
 def motor_coverage_warnings(
     ch_names: tuple[str, ...] | list[str], name: str = "stream"
 ) -> list[str]:
-    """Say why a montage cannot (fully) support motor decoding; empty if it can."""
-    chans = set(ch_names)
+    """Say why a montage cannot (fully) support motor decoding; empty if it can.
+
+    Labels are standardised first, so EDF-style ``C3..`` counts as ``C3``.
+    """
+    chans = set(standardize_labels(list(ch_names)))
     left, right, mid = chans & LEFT_MOTOR, chans & RIGHT_MOTOR, chans & MIDLINE_MOTOR
     out: list[str] = []
     if not left and not right and not mid:

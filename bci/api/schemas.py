@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
     "MAX_BANDS",
@@ -19,6 +19,7 @@ __all__ = [
     "MarkerMessage",
     "ModelActivate",
     "ModelCardOut",
+    "ModelTrainIn",
     "MuSuppressionIn",
     "PredictionMessage",
     "RecordingOut",
@@ -72,7 +73,17 @@ class StreamOut(BaseModel):
     channel_format: str
     hostname: str
     uid: str
-    ch_names: list[str]
+    ch_names: list[str] = Field(description="Labels standardised to 10-05 spelling")
+    units: list[str] = Field(
+        default_factory=list,
+        description="Each channel's unit as the stream declares it ('' = none declared; "
+        "the service converts V, mV, µV and nV to µV and takes anything else as µV)",
+    )
+    ch_types: list[str] = Field(default_factory=list)
+    source_ch_names: list[str] = Field(default_factory=list, description="Labels as sent")
+    locations: list[list[float] | None] = Field(
+        default_factory=list, description="Positions (m) from the stream's desc, if any"
+    )
     warnings: list[str] = []
 
 
@@ -99,6 +110,34 @@ class SessionCreate(In):
         description="LSL marker stream to record with the session; default: "
         "'<name>-markers' when such a stream exists",
     )
+    marker_map: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=64)],
+        Annotated[str, StringConstraints(min_length=1, max_length=64)],
+    ] = Field(
+        default_factory=dict,
+        max_length=64,
+        description="the source's own marker -> the class marker it stands for, e.g. "
+        "{'T1': 'left', 'T2': 'right'}: the stream's annotations then drive an app-mode "
+        "calibration ('cues': 'app') and appear as 'mapped' in marker messages",
+    )
+    lsl_outlet: bool = Field(
+        False,
+        description="also publish each decision on LSL: 'bci-session-<id>-predictions-"
+        "<instance>' (one float32 channel per class probability, NaN when withheld) and "
+        "'bci-session-<id>-labels-<instance>' (the class, or 'withheld', as a string)",
+    )
+    dejitter: bool = Field(
+        False,
+        description="smooth the stream's timestamps with liblsl's dejitter (proc_dejitter); "
+        "off by default, because smoothing hides the jumps that reveal dropped samples",
+    )
+    adaptation: Literal["none", "recenter", "supervised"] = Field(
+        "none",
+        description="Online adaptation: 'recenter' tracks the session's reference covariance "
+        "from its own windows (no labels; needs a model with a re-centring step); "
+        "'supervised' also refits on labelled trials (class markers), each refit a new "
+        "model version",
+    )
 
     @model_validator(mode="after")
     def _selector(self) -> SessionCreate:
@@ -119,9 +158,23 @@ class SessionOut(BaseModel):
     step_s: float
     band: list[float]
     counts: dict[str, int]
+    marker_map: dict[str, str] = {}
     last_prediction: dict[str, Any] | None
+    quality: dict[str, Any] | None = Field(
+        None,
+        description="the quality gate: 'ok' of the latest window, its bad 'channels', "
+        "'passed' and 'withheld' counts, and the 'last_withheld' message",
+    )
     mu_suppression: dict[str, Any] | None = None
     recording: dict[str, Any] | None = None
+    lsl_outlet: dict[str, Any] | None = Field(
+        None, description="the LSL prediction outlets (POST /sessions lsl_outlet), if on"
+    )
+    adaptation: dict[str, Any] | None = Field(
+        None,
+        description="Online adaptation state: mode, guard, n_updates, drift (Riemannian "
+        "distance of the reference from its warm-up value), versions of supervised refits",
+    )
     websocket: str
 
 
@@ -270,9 +323,36 @@ class ModelCardOut(BaseModel):
     fingerprint: str = Field(description="SHA-256 prefix of the training epochs and labels")
     paradigm: str | None
     versions: dict[str, str] = Field(description="Library versions at training time")
+    source: dict[str, Any] | None = Field(
+        None,
+        description="The recording a model was trained on (file, sha256, format, events, "
+        "tmin, tmax, units, trials per class); null for a live calibration",
+    )
     pipeline_sha256: str = Field(description="SHA-256 of the stored pipeline")
     size_bytes: int = Field(description="Size of the model file")
     active_in: list[str] = Field([], description="Ids of the sessions using this model now")
+
+
+class ModelTrainIn(In):
+    """Train a model on a stored recording's own markers (``bci train`` over HTTP)."""
+
+    recording: str = Field(
+        min_length=1,
+        max_length=255,
+        description="A file in the recordings folder (GET /recordings)",
+    )
+    events: dict[Name, Name] = Field(
+        min_length=2,
+        max_length=16,
+        description="Marker value -> class label, e.g. {'T1': 'left', 'T2': 'right'}",
+    )
+    pipeline: Name = Field("ts-lr", description="Registered pipeline name")
+    tmin: float = Field(0.5, ge=-5, le=30, description="Trial start after the marker (s)")
+    tmax: float = Field(2.5, gt=-5, le=30, description="Trial end after the marker (s)")
+    band: tuple[float, float] | None = Field(
+        None, description="Causal band-pass [low, high] Hz; default: the pipeline's"
+    )
+    folds: int = Field(5, ge=2, le=20)
 
 
 class ModelActivate(In):

@@ -35,6 +35,7 @@ from bci.cli import (
     serve,
     stream,
     sys_info,
+    train,
 )
 from bci.cli._common import configure_logging
 from bci.errors import BCIError
@@ -51,6 +52,7 @@ SUBCOMMANDS: tuple[ModuleType, ...] = (
     stream,
     replay,
     evaluate,
+    train,
     erd,
     models,
     calibrate,

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from bci.errors import DataError
+from bci.headsets import standardize_labels
 from bci.recordings import read_recording
 
 __all__ = ["export_bids"]
@@ -55,8 +56,11 @@ def export_bids(
     _check_label("task", task)
     if session is not None:
         _check_label("session", session)
-    rec = read_recording(path)
-    raw = rec.to_raw()
+    rec = read_recording(path)  # in µV whatever unit the file declares (see bci.units)
+    raw = rec.to_raw()  # volts, as MNE and mne-bids expect; channels.tsv then says µV
+    labels = standardize_labels(raw.ch_names)
+    if labels != raw.ch_names:  # EDF-style "C3.." -> "C3"
+        raw.rename_channels(dict(zip(raw.ch_names, labels, strict=True)))
     raw.info["line_freq"] = raw.info.get("line_freq") or 50.0
     bids_path = BIDSPath(
         subject=subject, session=session, task=task, run=run, root=Path(root), datatype="eeg"

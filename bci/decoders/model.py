@@ -60,6 +60,10 @@ class Model:
         Causal band-pass applied before windowing.
     window_s : float
         Window length the pipeline was trained on.
+    source : dict or None
+        Where the training data came from when it was a recording (``bci train``): file
+        name, ``sha256``, format, ``events`` (marker -> class), declared ``units``, ``tmin``,
+        ``tmax``; None for a live calibration.
     """
 
     pipeline: Any
@@ -78,6 +82,7 @@ class Model:
     fingerprint: str = ""
     paradigm: str | None = None
     versions: dict[str, str] = field(default_factory=library_versions)
+    source: dict[str, Any] | None = None
     _fast: Any = field(default=None, repr=False)
 
     @property
@@ -141,6 +146,7 @@ class Model:
             "fingerprint": self.fingerprint,
             "paradigm": self.paradigm,
             "versions": self.versions,
+            "source": self.source,
         }
 
 

@@ -124,6 +124,7 @@ class _Card(BaseModel):
     fingerprint: str = ""
     paradigm: str | None = None
     versions: dict[str, str] = {}
+    source: dict[str, Any] | None = None
     pipeline_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     card_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
@@ -447,6 +448,7 @@ def parse_model_bytes(data: bytes, source: str = "model file") -> Model:
         fingerprint=card.fingerprint,
         paradigm=card.paradigm,
         versions=dict(card.versions),
+        source=None if card.source is None else dict(card.source),
     )
 
 

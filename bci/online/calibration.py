@@ -228,7 +228,7 @@ class Calibration(Stage):
         """App mode: a class marker starts a trial; ``<marker>_end`` ends it."""
         if not self.app_mode or self.state != "running":
             return []
-        value, t = marker.value, marker.t
+        value, t = marker.label or marker.value, marker.t  # label: via the marker_map
         if value in self._markers:
             label = self._markers[value].label
             if self.y.count(label) + sum(1 for _, lab in self._pending if lab == label) < self.tpc:

@@ -17,22 +17,25 @@ logger = logging.getLogger(__name__)
 class CueOutlet(Stage):
     """Pushes every marker stamped by a calibration (source ``calibration``) on LSL.
 
-    The stream is ``bci-session-<id>-cues`` (type Markers, string), made when the stage is
-    made and kept for the session's life, so a recorder started once sees every run's cues.
+    The stream (type Markers, string) is made when the stage is made and kept for the
+    session's life, so a recorder started once sees every run's cues.
 
     Parameters
     ----------
     ctx : StageContext
     source_id : str
-        LSL source id of the stream (unique per service instance).
+        LSL source id of the stream (stable for a service instance).
+    name : str or None
+        Stream name; the manager gives ``bci-session-<id>-cues-<instance>`` (see
+        :func:`~bci.streams.lsl.service_outlet_ids`); default ``bci-session-<id>-cues``.
     """
 
     order: ClassVar[int] = 70
 
-    def __init__(self, ctx: StageContext, source_id: str) -> None:
+    def __init__(self, ctx: StageContext, source_id: str, name: str | None = None) -> None:
         from bci.streams.lsl import get_pylsl, make_marker_info
 
-        self.name = f"bci-session-{ctx.id}-cues"
+        self.name = name or f"bci-session-{ctx.id}-cues"
         self.outlet: Any = get_pylsl().StreamOutlet(make_marker_info(self.name, source_id))
         self.n_pushed = 0
 

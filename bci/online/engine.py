@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from bci.online.decoder import DecodeBatch
 from bci.online.session import DecodingSession
 
 __all__ = ["Engine"]
@@ -19,10 +20,14 @@ class Engine:
     ----------
     poll_s : float
         Sleep between rounds when no session had data; bounds the added latency.
+    batch : bool
+        Decode the windows due in a round with one call per model across sessions
+        (:class:`~bci.online.decoder.DecodeBatch`) instead of one call per session.
     """
 
-    def __init__(self, poll_s: float = 0.002) -> None:
+    def __init__(self, poll_s: float = 0.002, batch: bool = True) -> None:
         self.poll_s = poll_s
+        self.batch = batch
         self._sessions: dict[str, DecodingSession] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -42,12 +47,24 @@ class Engine:
         with self._lock:
             sessions = list(self._sessions.values())
         n = 0
+        batch = DecodeBatch() if self.batch else None
+        by_ctx: dict[int, DecodingSession] = {}
         for s in sessions:
+            s.decoder.batch = batch
             try:
                 n += s.step()
             except Exception as exc:  # a session's bug must not stop the others
                 logger.exception("session %s failed", s.id)
                 s.fail(f"internal error: {exc}")
+            finally:
+                s.decoder.batch = None
+            by_ctx[id(s.ctx)] = s
+        if batch is not None and len(batch):
+            for ctx, messages in batch.run():
+                n += len(messages)
+                session = by_ctx[id(ctx)]
+                for m in messages:
+                    session.publish(m)
         self.n_rounds += 1
         return n
 

@@ -74,7 +74,7 @@ class SessionManager:
         command_timeout: float = 10.0,
     ) -> None:
         self.settings = settings
-        self.engine = engine or Engine()
+        self.engine = engine or Engine(batch=settings.engine_batch)
         if clock is None:
             from bci.streams.lsl import local_clock
 
@@ -97,6 +97,15 @@ class SessionManager:
     def get_model(self, model_id: str) -> Model:
         """A stored model; raises ModelNotFoundError naming the known ids."""
         return self.store.get(model_id)
+
+    @property
+    def instance(self) -> str:
+        """This service's id in the names of the LSL outlets it creates (see
+        :func:`~bci.streams.lsl.service_outlet_ids`): stable across restarts, different for
+        two services on one machine (another data folder or port)."""
+        from bci.streams.lsl import instance_id
+
+        return instance_id(Path(self.settings.data_dir).resolve(), self.settings.port)
 
     @property
     def recordings_dir(self) -> Path:
@@ -128,9 +137,15 @@ class SessionManager:
         type: str | None = None,
         source_id: str | None = None,
         timeout: float | None = None,
+        dejitter: bool = False,
     ) -> Source:
-        """Resolve an LSL stream and open a non-blocking inlet on it (blocks up to timeout)."""
-        from bci.streams.lsl import Inlet, resolve_stream
+        """Resolve an LSL stream and open a non-blocking inlet on it (blocks up to timeout).
+
+        Any numeric channel format is read, each channel converted from its declared unit
+        to µV; ``dejitter`` lets liblsl smooth the timestamps.
+        """
+        from bci.streams.inlets import Inlet
+        from bci.streams.lsl import resolve_stream
 
         info = resolve_stream(
             name=name,
@@ -138,11 +153,15 @@ class SessionManager:
             source_id=source_id,
             timeout=self.settings.resolve_timeout if timeout is None else timeout,
         )
-        return Inlet(info)
+        return Inlet(info, dejitter=dejitter)
 
     def open_marker_source(self, name: str, timeout: float = 0.3) -> Any:
-        """Open an LSL marker stream by name (raises StreamNotFoundError if absent)."""
-        from bci.streams.lsl import MarkerInlet, resolve_stream
+        """Open an LSL marker stream by name (raises StreamNotFoundError if absent).
+
+        String, numeric-code and one-hot (mne-lsl annotation) streams are all read.
+        """
+        from bci.streams.inlets import MarkerInlet
+        from bci.streams.lsl import resolve_stream
 
         return MarkerInlet(resolve_stream(name=name, timeout=timeout))
 
@@ -158,8 +177,15 @@ class SessionManager:
         pipeline: str | None = None,
         marker_sources: list[Any] | None = None,
         record: bool | None = None,
+        marker_map: Mapping[str, str] | None = None,
+        lsl_outlet: bool = False,
+        adaptation: str = "none",
     ) -> DecodingSession:
-        """Start a session on ``source`` (it is stepped by the engine from now on)."""
+        """Start a session on ``source`` (it is stepped by the engine from now on).
+
+        ``adaptation`` is ``"none"``, ``"recenter"`` or ``"supervised"``
+        (:mod:`bci.online.adaptation`).
+        """
         d = source.description
         try:
             if expected_channels is not None and d.n_channels != expected_channels:
@@ -186,7 +212,23 @@ class SessionManager:
             for src in (source, *(marker_sources or [])):
                 src.close()
             raise
+        if adaptation != "none":
+            from bci.online.adaptation import AdaptationStage
+
+            try:
+                session.add_stage(
+                    AdaptationStage(session.decoder, config.step_s, adaptation, store=self.store)
+                )
+            except BCIError:
+                for src in (source, *(marker_sources or [])):
+                    src.close()
+                raise
         session.pipeline = pipeline or self.settings.pipeline
+        session.marker_map = dict(marker_map or {})
+        if lsl_outlet:  # decisions on LSL too (bci-session-<id>-predictions-<instance>)
+            from bci.online.lsl_outlet import PredictionOutlet
+
+            session.add_stage(PredictionOutlet(self.instance, sid))
         session.marker_sources.extend(marker_sources or [])
         for w in motor_coverage_warnings(d.ch_names, d.name):
             session.warnings.append(w)
@@ -278,6 +320,13 @@ class SessionManager:
         None ``pipeline`` is the session's pipeline.
         """
         s = self.get(session_id)
+        if s.state in ("error", "stopped"):
+            cause = f": {s.error}" if s.error else ""
+            raise SessionStateError(
+                f"Session {s.id} is in state {s.state!r}{cause}. A calibration needs a live "
+                f"stream: DELETE /sessions/{s.id} and POST /sessions again once the stream "
+                "is back"
+            )
         if not isinstance(spec, CalibrationSpec):
             fields = dict(spec)
             fields["pipeline"] = fields.get("pipeline") or s.pipeline or "ts-lr"
@@ -287,7 +336,10 @@ class SessionManager:
         cal = Calibration(s.ctx, spec, on_model=self.add_model, follower=follower)
         outlet = None
         if s.stage(CueOutlet) is None:  # made here: opening an LSL outlet takes a while
-            outlet = CueOutlet(s.ctx, f"bci-session-{s.id}-cues-{id(self)}")
+            from bci.streams.lsl import service_outlet_ids
+
+            name, source_id = service_outlet_ids(self.instance, s.id, "cues")
+            outlet = CueOutlet(s.ctx, source_id, name=name)
 
         def _start(s: DecodingSession) -> dict[str, Any]:
             cur = s.stage(Calibration)
@@ -389,7 +441,8 @@ class SessionManager:
                     f"Session {s.id} is already recording to {rec.path.name}: "
                     f"DELETE /sessions/{s.id}/recording first"
                 )
-            s.replace_stage(SessionRecording(s.ctx, folder))
+            markers = [getattr(m, "description", None) for m in s.marker_sources]
+            s.replace_stage(SessionRecording(s.ctx, folder, [d for d in markers if d is not None]))
             return s.status()
 
         return self._command(self.get(session_id), _start)

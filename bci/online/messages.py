@@ -6,7 +6,7 @@ floats never reach the wire: fields that can be undefined (a band power of a fla
 a cross-validation score of a failed fit) are ``float | None`` and a NaN/inf becomes
 ``null``; any other float is serialised with ``ser_json_inf_nan="null"`` as a last guard.
 
-Server -> client: :class:`Hello`, :class:`Prediction`, :class:`Status`,
+Server -> client: :class:`Hello`, :class:`Prediction`, :class:`Withheld`, :class:`Status`,
 :class:`MarkerMessage`, :class:`ModelMessage`, :class:`Cue`, :class:`CalibrationMessage`,
 :class:`MuSuppression`, :class:`Signal`, :class:`EventAck`, :class:`ErrorMessage`,
 :class:`Pong`. Client -> server: :class:`EventIn`, :class:`Ping`.
@@ -42,6 +42,7 @@ __all__ = [
     "Prediction",
     "Signal",
     "Status",
+    "Withheld",
     "asyncapi_document",
     "asyncapi_json",
     "write_asyncapi",
@@ -99,8 +100,28 @@ class Prediction(Message):
     probabilities: dict[str, float] = Field(description="class -> probability, summing to 1")
     label: str = Field(description="the most probable class")
     model_id: str
-    latency_ms: float = Field(description="LSL time of the decision minus t, in ms")
+    latency_ms: float = Field(
+        description="LSL time of the decision minus t, in ms, as measured: negative when "
+        "the source stamps its samples ahead of this machine's clock (mne-lsl's Player does)"
+    )
     compute_ms: float = Field(description="decoder time per window, in ms")
+
+
+class Withheld(Message):
+    summary: ClassVar[str] = (
+        "A window was not decoded into a class because its signal is bad (flat, saturated, "
+        "disconnected, non-finite or mains only): in place of a prediction."
+    )
+    type: Literal["withheld"] = "withheld"
+    session_id: str
+    index: int = Field(description="the decision this replaces (same count as predictions)")
+    t: float = Field(description="LSL time of the window's last sample")
+    model_id: str
+    reason: str = Field(description="what is wrong and on which channels, one sentence")
+    channels: dict[str, str] = Field(
+        description="channel -> problem: non_finite, flat, saturated, disconnected, line_noise"
+    )
+    latency_ms: float = Field(description="LSL time of the verdict minus t, in ms")
 
 
 class Status(Message):
@@ -116,8 +137,12 @@ class MarkerMessage(Message):
     type: Literal["marker"] = "marker"
     session_id: str
     t: float = Field(description="LSL time of the event")
-    value: str
+    value: str = Field(description="the marker as its source sent it")
     source: str = Field(description="lsl, http, websocket, calibration, ...")
+    stream: str | None = Field(None, description="the LSL marker stream it came from")
+    mapped: str | None = Field(
+        None, description="the class marker it stands for (the session's marker_map)"
+    )
 
 
 class ModelMessage(Message):
@@ -212,6 +237,7 @@ class Ping(Message):
 SERVER_MESSAGES: tuple[type[Message], ...] = (
     Hello,
     Prediction,
+    Withheld,
     Status,
     MarkerMessage,
     ModelMessage,

@@ -21,16 +21,19 @@ writer's thread.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
-from scipy import signal as sps
 
 from bci.errors import SignalError
 from bci.online.messages import Message, Signal
 from bci.online.stages import Stage, StageContext
-from bci.signal.bandpower import DEFAULT_BANDS, band_powers
+from bci.signal.quality import (
+    QUALITY_FLAGS,
+    QualityThresholds,
+    channel_quality,
+    quality_band_powers,
+)
 from bci.streams.buffer import RingBuffer
 
 __all__ = [
@@ -40,123 +43,6 @@ __all__ = [
     "channel_quality",
     "signal_message",
 ]
-
-#: Every value ``quality`` can take, most severe problem first after ``ok``.
-QUALITY_FLAGS = ("ok", "flat", "saturated", "line_noise", "noisy")
-
-_BROAD = (2.0, 40.0)
-_LINE = {"line50": (48.0, 52.0), "line60": (58.0, 62.0)}
-
-
-@dataclass(frozen=True)
-class QualityThresholds:
-    """When a channel is flagged (all amplitudes in the stream's unit, µV for EEG).
-
-    Attributes
-    ----------
-    flat_uv : float
-        Standard deviation (after removing a linear trend) below this: ``flat``
-        (disconnected electrode, dead channel).
-    saturation_fraction : float
-        Share of samples stuck at the window's own maximum or minimum at or above this:
-        ``saturated`` (clipped at the amplifier's rail).
-    saturation_uv : float or None
-        Optional absolute rail: any sample with ``|x| >= saturation_uv`` is ``saturated``.
-    line_ratio : float
-        Power within 2 Hz of 50 or 60 Hz over the 2-40 Hz power above this: ``line_noise``.
-    noisy_uv : float
-        Robust standard deviation (1.4826 x median absolute deviation, after removing a
-        linear trend) above this: ``noisy`` (muscle, movement, bad contact). Robust, so a
-        single blink does not flag the channel.
-    """
-
-    flat_uv: float = 0.5
-    saturation_fraction: float = 0.05
-    saturation_uv: float | None = None
-    line_ratio: float = 0.5
-    noisy_uv: float = 75.0
-
-
-def channel_quality(
-    window: np.ndarray,
-    sfreq: float,
-    thresholds: QualityThresholds | None = None,
-    powers: dict[str, np.ndarray] | None = None,
-) -> list[str]:
-    """One quality flag per channel (see :data:`QUALITY_FLAGS`).
-
-    Parameters
-    ----------
-    window : ndarray, shape (n_channels, n_times)
-        Raw (unfiltered) signal; at least 2 samples.
-    sfreq : float
-        Sampling rate in Hz.
-    thresholds : QualityThresholds or None
-        Defaults to :class:`QualityThresholds()`.
-    powers : dict of str to ndarray, shape (n_channels,), or None
-        Band powers of ``window`` with keys ``"broad"`` (2-40 Hz) and ``"line50"`` and/or
-        ``"line60"``, as :func:`bci.signal.bandpower.band_powers` returns; without them the
-        line-noise check is skipped.
-
-    Returns
-    -------
-    flags : list of str, length n_channels
-        The first problem found in the order flat, saturated, line_noise, noisy; else ``ok``.
-    """
-    x = np.asarray(window, dtype=np.float64)
-    if x.ndim != 2 or x.shape[1] < 2:
-        raise SignalError(
-            f"window must have shape (n_channels, n_times >= 2), got an array of shape {x.shape}"
-        )
-    th = thresholds or QualityThresholds()
-    x = np.nan_to_num(x)
-    detr = sps.detrend(x, axis=-1, type="linear")
-    sd = detr.std(axis=-1)
-    flat = sd < th.flat_uv
-
-    hi = x.max(axis=-1, keepdims=True)
-    lo = x.min(axis=-1, keepdims=True)
-    tol = 1e-6 * np.maximum(1.0, np.maximum(np.abs(hi), np.abs(lo)))
-    stuck = ((x >= hi - tol) | (x <= lo + tol)).mean(axis=-1)
-    saturated = (stuck >= th.saturation_fraction) & ~flat
-    if th.saturation_uv is not None:
-        saturated |= np.abs(x).max(axis=-1) >= th.saturation_uv
-
-    line = np.zeros(x.shape[0], dtype=bool)
-    if powers is not None and "broad" in powers:
-        broad = np.maximum(powers["broad"], 1e-12)
-        for key in _LINE:
-            if key in powers:
-                line |= powers[key] / broad > th.line_ratio
-
-    mad = np.median(np.abs(detr - np.median(detr, axis=-1, keepdims=True)), axis=-1)
-    noisy = 1.4826 * mad > th.noisy_uv
-
-    flags = []
-    for i in range(x.shape[0]):
-        if flat[i]:
-            flags.append("flat")
-        elif saturated[i]:
-            flags.append("saturated")
-        elif line[i]:
-            flags.append("line_noise")
-        elif noisy[i]:
-            flags.append("noisy")
-        else:
-            flags.append("ok")
-    return flags
-
-
-def _band_powers(window: np.ndarray, sfreq: float) -> dict[str, np.ndarray] | None:
-    """mu, beta, 2-40 Hz and line-frequency power (Welch, 1 s segments); None if too short."""
-    if window.shape[1] < round(sfreq):  # the 2-40 Hz band needs one second
-        return None
-    bands = dict(DEFAULT_BANDS)
-    bands["broad"] = _BROAD
-    for key, (lo, hi) in _LINE.items():
-        if hi < sfreq / 2:
-            bands[key] = (lo, hi)
-    return band_powers(np.nan_to_num(window), sfreq, bands)
 
 
 class RawSignal(Protocol):
@@ -236,7 +122,7 @@ def signal_message(
     n_q = min(int(raw.n_available), max(2, round(quality_s * fs)))
     if with_quality and n_q >= 2:
         qwin, _ = raw.latest(n_q)
-        powers = _band_powers(qwin, fs)
+        powers = quality_band_powers(qwin, fs)
         flags = channel_quality(qwin, fs, thresholds, powers)
         quality = dict(zip(ch_names, flags, strict=True))
         if powers is not None:
@@ -301,8 +187,13 @@ class SignalMonitor(Stage):
         self._band_power: dict[str, Any] = {}
 
     def tick(self, ctx: StageContext, now: float) -> list[Message]:
-        """A message if one is due at LSL time ``now`` and new samples arrived."""
+        """A message if one is due at LSL time ``now``, new samples arrived and a subscriber
+        takes signal frames (band power and quality are the costliest per-session work
+        besides decoding: skipped when nobody draws traces)."""
         if now < self._next_due:
+            return []
+        if not ctx.wants_signal():
+            self._next_due = now + 1.0 / self.rate_hz  # ask again one period later
             return []
         if self._cursor is not None:
             # Cheap check first: a step without one new whole block sends nothing.

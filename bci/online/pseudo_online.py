@@ -22,7 +22,7 @@ from bci.online.messages import Message, Prediction
 from bci.online.session import DecodingSession, SessionConfig
 from bci.online.sources import ArraySource
 
-__all__ = ["PseudoOnlineResult", "pseudo_online"]
+__all__ = ["PseudoOnlineResult", "pseudo_online", "replay_predictions"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,33 @@ def _score(metric: str, y_true: np.ndarray, proba: np.ndarray, classes: list[str
     if metric == "roc_auc":
         return float(roc_auc_score(y_true == classes[1], proba[:, 1]))
     return float(accuracy_score(y_true, np.asarray(classes)[proba.argmax(axis=1)]))
+
+
+def replay_predictions(
+    session: DecodingSession, source: ArraySource, classes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Step ``session`` until ``source`` is exhausted; every decision's time and probabilities.
+
+    Returns
+    -------
+    t : ndarray, shape (n_decisions,)
+        LSL time of each decision's last window sample.
+    proba : ndarray, shape (n_decisions, n_classes)
+        Probabilities in the order of ``classes``.
+    """
+    t_end: list[float] = []
+    probs: list[list[float]] = []
+
+    def collect(msg: Message) -> None:
+        if isinstance(msg, Prediction):
+            t_end.append(msg.t)
+            probs.append([msg.probabilities[c] for c in classes])
+
+    unsubscribe = session.subscribe(collect)
+    while not source.done:
+        session.step()
+    unsubscribe()
+    return np.asarray(t_end), np.asarray(probs).reshape(len(t_end), len(classes))
 
 
 def pseudo_online(
@@ -137,25 +164,9 @@ def pseudo_online(
             ),
             clock=lambda: 0.0,
         )
-        t_end: list[float] = []
-        probs: list[list[float]] = []
-
-        def collect(
-            msg: Message,
-            t_end: list[float] = t_end,
-            probs: list[list[float]] = probs,
-            model: Model = model,
-        ) -> None:
-            if isinstance(msg, Prediction):
-                t_end.append(msg.t)
-                probs.append([msg.probabilities[c] for c in model.classes])
-
-        session.subscribe(collect)
-        while not src.done:
-            session.step()
+        t_end, P = replay_predictions(session, src, model.classes)
         # the session stamps a decision with the time of the window's last sample
-        dec_end = np.round(np.asarray(t_end) * sfreq).astype(int) + 1
-        P = np.asarray(probs)
+        dec_end = np.round(t_end * sfreq).astype(int) + 1
         idx = np.abs(dec_end[None, :] - ends[test][:, None]).argmin(axis=1)
         res.max_offset_samples = max(
             res.max_offset_samples, int(np.abs(dec_end[idx] - ends[test]).max())

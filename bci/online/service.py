@@ -135,8 +135,16 @@ class BCIService:
         expected_channels: int | None = None,
         expected_sfreq: float | None = None,
         record: bool | None = None,
+        dejitter: bool = False,
+        marker_map: dict[str, str] | None = None,
+        lsl_outlet: bool = False,
+        adaptation: str = "none",
     ) -> dict[str, Any]:
-        """Resolve a stream (waits up to ``timeout`` s) and start a session; its status."""
+        """Resolve a stream (waits up to ``timeout`` s) and start a session; its status.
+
+        Without ``markers``, the stream's own marker stream is bound when there is one:
+        ``<name>-markers`` (LabRecorder-era tools) or ``<name>-annotations`` (mne-lsl).
+        """
         m = self.manager
         model = m.get_model(model_id) if model_id else None
         if pipeline is not None:
@@ -147,17 +155,19 @@ class BCIService:
         def open_all() -> tuple[Any, list[Any]]:
             # One budget: the stream and an explicitly named marker stream share ``timeout``.
             deadline = time.monotonic() + timeout
-            source = m.open_lsl_source(name, type, source_id, timeout)
+            source = m.open_lsl_source(name, type, source_id, timeout, dejitter=dejitter)
             marker_sources = []
             try:
                 if markers:
                     left = max(0.1, deadline - time.monotonic())
                     marker_sources.append(m.open_marker_source(markers, left))
                 elif name:
-                    try:
-                        marker_sources.append(m.open_marker_source(f"{name}-markers", 0.3))
-                    except StreamNotFoundError:
-                        pass  # a stream without its own marker stream is normal
+                    for suffix in ("-markers", "-annotations"):
+                        try:
+                            marker_sources.append(m.open_marker_source(f"{name}{suffix}", 0.3))
+                            break
+                        except StreamNotFoundError:
+                            pass  # a stream without its own marker stream is normal
             except BaseException:
                 source.close()
                 raise
@@ -174,6 +184,9 @@ class BCIService:
             pipeline=pipeline,
             marker_sources=marker_sources,
             record=record,
+            marker_map=marker_map,
+            lsl_outlet=lsl_outlet,
+            adaptation=adaptation,
         )
         return self.manager.session_status(session.id)
 
@@ -448,6 +461,26 @@ class BCIService:
     def import_model(self, data: bytes) -> dict[str, Any]:
         """Check and store an uploaded ``.bcimodel`` file (never executes code from it)."""
         model = self.manager.store.import_bytes(data)
+        return self.model_card(model.model_id)
+
+    def train_model(
+        self,
+        recording: str,
+        events: dict[str, str],
+        pipeline: str = "ts-lr",
+        tmin: float = 0.5,
+        tmax: float = 2.5,
+        band: tuple[float, float] | None = None,
+        folds: int = 5,
+    ) -> dict[str, Any]:
+        """Train and store a model on a recording of the recordings folder, cut at its markers."""
+        from bci.evaluation.train import train_from_recording
+
+        path = self.recording_file(recording)
+        model = train_from_recording(
+            path, events, pipeline=pipeline, tmin=tmin, tmax=tmax, band=band, cv=folds
+        )
+        self.manager.add_model(model)
         return self.model_card(model.model_id)
 
     def export_model(self, model_id: str) -> tuple[str, bytes]:

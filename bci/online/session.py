@@ -35,6 +35,7 @@ from bci.errors import BCIError, SessionStateError, SignalError
 from bci.online.decoder import Decoder
 from bci.online.messages import MarkerMessage, Message, Status
 from bci.online.monitor import SignalMonitor
+from bci.online.quality_gate import QualityGate
 from bci.online.stages import STATUS_KEYS, ChunkIn, Stage, StageContext
 from bci.streams.buffer import RingBuffer
 from bci.types import Chunk, Marker, StreamDescription
@@ -145,6 +146,8 @@ class DecodingSession:
         self.created = time.time()
         self.pipeline: str | None = None  # the pipeline a calibration fits by default
         self.marker_sources: list[MarkerSource] = []
+        # A source's own marker -> the class marker it stands for (POST /sessions marker_map).
+        self.marker_map: dict[str, str] = {}
         self._clock = clock
         self._subscribers: list[Subscriber] = []
         self._sub_lock = threading.Lock()
@@ -155,6 +158,7 @@ class DecodingSession:
         self.ctx = StageContext(
             session_id, desc, self.raw, clock, self._warn, self._stamp, self.set_model
         )
+        self.ctx.wants_signal = self.wants_signal
         self._stages: list[Stage] = []
         # The stages that override each hook, in order (rebuilt when the stages change):
         # most stages need one or two hooks, and a step calls them for every session.
@@ -165,6 +169,7 @@ class DecodingSession:
         c = self.config
         self._decoder = Decoder(self.sfreq, desc.n_channels, cap, c.window_s, c.step_s, c.band)
         self.add_stage(self._decoder)
+        self.add_stage(QualityGate(lambda: self._decoder.window_n, self.sfreq))
         self.add_stage(SignalMonitor())
         if model is not None:
             self.set_model(model)
@@ -257,6 +262,17 @@ class DecodingSession:
 
         return _unsubscribe
 
+    def wants_signal(self) -> bool:
+        """Whether any subscriber takes ``signal`` frames.
+
+        A subscriber says no with a ``wants_signal`` attribute that is false (the WebSocket
+        fan-out does, unless a client asked for ``?signal=1``); the signal monitor then skips
+        its work (band power and quality every 0.1 s per session).
+        """
+        with self._sub_lock:
+            subs = list(self._subscribers)
+        return any(getattr(cb, "wants_signal", True) for cb in subs)
+
     def publish(self, message: Message) -> None:
         """Pass ``message`` through the stages' ``on_message``, then to every subscriber."""
         msg = message
@@ -331,13 +347,30 @@ class DecodingSession:
         """
         return self._stamp(value, t, source)
 
-    def _stamp(self, value: str, t: float | None, source: str) -> Marker:
-        m = Marker(t=self._now() if t is None else float(t), value=str(value), source=source)
+    def _stamp(self, value: str, t: float | None, source: str, stream: str = "") -> Marker:
+        value = str(value)
+        mapped = self.marker_map.get(value) if source == "lsl" else None
+        m = Marker(
+            t=self._now() if t is None else float(t),
+            value=value,
+            source=source,
+            stream=stream,
+            label=mapped,
+        )
         self.markers.append(m)
         out: list[Message] = []
         for stage in self._marker_hooks:
             out.extend(stage.on_marker(self.ctx, m))
-        self.publish(MarkerMessage(session_id=self.id, t=m.t, value=m.value, source=m.source))
+        self.publish(
+            MarkerMessage(
+                session_id=self.id,
+                t=m.t,
+                value=m.value,
+                source=m.source,
+                stream=m.stream or None,
+                mapped=m.label,
+            )
+        )
         self._publish_all(out)
         return m
 
@@ -364,8 +397,9 @@ class DecodingSession:
         now = self._clock()
         for ms in self.marker_sources:
             try:
+                desc = getattr(ms, "description", None)
                 for t, value in ms.pull():
-                    self._stamp(value, t, "lsl")
+                    self._stamp(value, t, "lsl", desc.name if desc is not None else "")
             except Exception as exc:  # a marker stream problem must not stop decoding
                 self._warn(f"marker stream failed: {exc}")
         try:
@@ -373,6 +407,10 @@ class DecodingSession:
         except BCIError as exc:
             self.fail(str(exc))
             return
+        drain = getattr(self.source, "drain_warnings", None)
+        if drain is not None:  # unknown units, repeated/backward timestamps (LSL inlets)
+            for text in drain():
+                self._warn(text)
         if chunk.n_samples == 0:
             self._check_stall(now)
         else:
@@ -472,10 +510,12 @@ class DecodingSession:
             "warnings": list(self.warnings),
             "stream": self.description.to_dict(),
             "pipeline": self.pipeline,
+            "marker_map": dict(self.marker_map),
             "counts": {
                 "samples": int(self.raw.n_written),
                 "gaps": int(getattr(self.source, "n_gaps", 0)),
                 "dropped": int(getattr(self.source, "n_dropped", 0)),
+                "timestamp_errors": int(getattr(self.source, "n_timestamp_errors", 0)),
                 "markers": len(self.markers),
             },
         }

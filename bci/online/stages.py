@@ -20,6 +20,8 @@ order  stage                                      what it does
 =====  =========================================  ============================================
 10     :class:`~bci.online.decoder.Decoder`        band filter, window schedule, model ->
                                                   ``prediction``; always present
+15     :class:`~bci.online.adaptation.AdaptationStage`  ``"adaptation"`` option: tracked re-centring
+                                                  reference, supervised refits (new versions)
 30     :class:`~bci.online.calibration.Calibration` cues, trials, fit -> ``cue``, ``calibration``
 40     :class:`~bci.online.neurofeedback.MuSuppressionFeed`  ``mu_suppression`` values
 50     :class:`~bci.online.monitor.SignalMonitor`  decimated traces, quality -> ``signal``
@@ -113,6 +115,8 @@ class StageContext:
         Cleaned raw samples (n_channels columns), written by the session before the stages.
     clock : callable
         The LSL clock (injectable).
+    wants_signal : callable
+        Whether any subscriber takes ``signal`` frames (set by the session).
     """
 
     def __init__(
@@ -134,6 +138,7 @@ class StageContext:
         self._warn = warn
         self._add_marker = add_marker
         self._set_model = set_model
+        self.wants_signal: Callable[[], bool] = lambda: True
 
     def warn(self, text: str) -> None:
         """Add a session warning (shown in the status, logged once)."""

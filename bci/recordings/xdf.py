@@ -20,27 +20,13 @@ import numpy as np
 from bci.errors import DataError
 from bci.recordings.readers import RecordingReader, register_reader
 from bci.recordings.recording import MNE_TYPES, Recording, XDFStream
+from bci.units import unit_scales
 
 __all__ = ["read_xdf"]
 
 logger = logging.getLogger(__name__)
 
 _MARKER_TYPES = {"markers", "marker", "events", "event", "stim", "stimulus", "trigger"}
-_UNIT_SCALE = {  # factor to microvolts
-    "microvolts": 1.0,
-    "microvolt": 1.0,
-    "uv": 1.0,
-    "µv": 1.0,
-    "μv": 1.0,
-    "volts": 1e6,
-    "volt": 1e6,
-    "v": 1e6,
-    "millivolts": 1e3,
-    "millivolt": 1e3,
-    "mv": 1e3,
-    "nanovolts": 1e-3,
-    "nv": 1e-3,
-}
 
 
 def _scan_xdf(path: Path) -> tuple[int, int, str | None]:
@@ -166,13 +152,13 @@ def read_xdf(path: Path) -> Recording:
     if ts.size == 0:
         raise DataError(f"EEG stream {describe(eeg)} of {path} has no samples")
     labels, units, types = _xdf_channels(info, n_ch)
-    scale = np.ones(n_ch)
-    for i, u in enumerate(units):
-        key = u.strip().lower()
-        if key in _UNIT_SCALE:
-            scale[i] = _UNIT_SCALE[key]
-        elif key:
-            logger.info("%s: channel %s unit %r unknown; taken as microvolts", path, labels[i], u)
+    scales, unknown = unit_scales(units, n_ch)  # V, mV, µV, nV, mne-lsl's exponents
+    scale = np.asarray(scales)
+    for i in unknown:
+        if units[i]:
+            logger.info(
+                "%s: channel %s unit %r unknown; taken as microvolts", path, labels[i], units[i]
+            )
     data = np.asarray(eeg["time_series"], dtype=np.float64).T * scale[:, None]
 
     string_streams = [s for s in streams if _xdf_text(s["info"], "channel_format") == "string"]

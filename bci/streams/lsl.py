@@ -1,4 +1,6 @@
-"""Lab Streaming Layer: loading liblsl, stream metadata, discovery and a non-blocking inlet.
+"""Lab Streaming Layer: loading liblsl, stream metadata, discovery, outlet names.
+
+The inlets are in :mod:`bci.streams.inlets`.
 
 liblsl reads its configuration file at first use; :func:`get_pylsl` points ``LSLAPICFG`` at
 the project's loopback-only configuration before that, unless the user set ``LSLAPICFG``
@@ -15,23 +17,23 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import numpy as np
-
 from bci.errors import LSLUnavailableError, StreamError, StreamNotFoundError
-from bci.types import Chunk, StreamDescription
+from bci.streams.lsl_header import parse_header
+from bci.types import StreamDescription
 
 __all__ = [
-    "Inlet",
-    "MarkerInlet",
     "configure_lsl",
     "describe",
     "get_pylsl",
+    "instance_id",
     "liblsl_status",
     "list_streams",
     "local_clock",
+    "lost_error",
     "make_eeg_info",
     "make_marker_info",
     "resolve_stream",
+    "service_outlet_ids",
 ]
 
 logger = logging.getLogger(__name__)
@@ -127,10 +129,18 @@ def make_eeg_info(
     stype: str = "EEG",
     units: str = "microvolts",
     manufacturer: str = "bci",
+    fmt: str = "float32",
 ) -> Any:
-    """A pylsl ``StreamInfo`` for float32 EEG with channel labels, units and types in desc."""
+    """A pylsl ``StreamInfo`` for EEG with channel labels, units and types in desc.
+
+    ``fmt`` is the channel format (float32, double64, int8, int16, int32, int64).
+    """
     pylsl = get_pylsl()
-    info = pylsl.StreamInfo(name, stype, len(ch_names), float(sfreq), pylsl.cf_float32, source_id)
+    try:
+        cf = getattr(pylsl, f"cf_{fmt}")
+    except AttributeError:
+        raise StreamError(f"fmt must be an LSL numeric channel format, got {fmt!r}") from None
+    info = pylsl.StreamInfo(name, stype, len(ch_names), float(sfreq), cf, source_id)
     desc = info.desc()
     desc.append_child_value("manufacturer", manufacturer)
     chans = desc.append_child("channels")
@@ -148,34 +158,49 @@ def make_marker_info(name: str, source_id: str, stype: str = "Markers") -> Any:
     return pylsl.StreamInfo(name, stype, 1, pylsl.IRREGULAR_RATE, pylsl.cf_string, source_id)
 
 
-_FORMATS = {1: "float32", 2: "double64", 3: "string", 4: "int32", 5: "int16", 6: "int8", 7: "int64"}
-
-
-def _channel_labels(info: Any) -> list[str]:
-    labels: list[str] = []
-    ch = info.desc().child("channels").child("channel")
-    while not ch.empty() if hasattr(ch, "empty") else ch.name():
-        labels.append(ch.child_value("label"))
-        ch = ch.next_sibling()
-    return labels
-
-
 def describe(info: Any) -> StreamDescription:
-    """Turn a pylsl ``StreamInfo`` into a :class:`StreamDescription`."""
-    labels = _channel_labels(info)
-    n = int(info.channel_count())
-    if len(labels) != n or not all(labels):
-        labels = [f"ch{i + 1}" for i in range(n)]
-    return StreamDescription(
-        name=info.name(),
-        type=info.type(),
-        n_channels=n,
-        sfreq=float(info.nominal_srate()),
-        source_id=info.source_id(),
-        channel_format=_FORMATS.get(int(info.channel_format()), str(info.channel_format())),
-        hostname=info.hostname(),
-        uid=info.uid(),
-        ch_names=labels,
+    """Turn a pylsl ``StreamInfo`` into a :class:`StreamDescription` (its full header)."""
+    return parse_header(info.as_xml())
+
+
+def lost_error() -> type[BaseException]:
+    """pylsl's ``LostError`` (in ``pylsl.util`` since 1.18; at the top level before)."""
+    pylsl = get_pylsl()
+    try:
+        from pylsl.util import LostError
+
+        return LostError  # type: ignore[no-any-return]
+    except ImportError:
+        return getattr(pylsl, "LostError", RuntimeError)  # type: ignore[no-any-return]
+
+
+def instance_id(*parts: object) -> str:
+    """A short id of this service instance, stable across restarts of the same service.
+
+    Derived from the host name and ``parts`` (the service's data folder and port), so two
+    services on one machine get different ids and a restarted one gets its old id back
+    (LSL inlets with ``recover`` reattach to an outlet with the same ``source_id``).
+    """
+    import hashlib
+    import socket
+
+    key = "|".join([socket.gethostname(), *map(str, parts)])
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:6]
+
+
+def service_outlet_ids(instance: str, session_id: str, kind: str) -> tuple[str, str]:
+    """Name and source_id of an outlet the service creates for a session (cues, predictions).
+
+    Returns
+    -------
+    name : str
+        ``bci-session-{session_id}-{kind}-{instance}``: unique per service on a machine.
+    source_id : str
+        ``bci.{instance}.session-{session_id}.{kind}``: stable across restarts.
+    """
+    return (
+        f"bci-session-{session_id}-{kind}-{instance}",
+        f"bci.{instance}.session-{session_id}.{kind}",
     )
 
 
@@ -239,109 +264,3 @@ def resolve_stream(
             f"Visible streams: {', '.join(visible) or 'none'}"
         )
     return found[0]
-
-
-class Inlet:
-    """A non-blocking EEG inlet that survives the outlet going away and coming back.
-
-    Parameters
-    ----------
-    info : pylsl.StreamInfo
-        From :func:`resolve_stream`.
-    max_buflen : int
-        Seconds of data liblsl buffers if we fall behind.
-
-    Attributes
-    ----------
-    n_samples, n_gaps, n_dropped : int
-        Samples received; gaps in the timestamps; samples missing in those gaps.
-    """
-
-    def __init__(self, info: Any, max_buflen: int = 30) -> None:
-        pylsl = get_pylsl()
-        self._pylsl = pylsl
-        # No dejitter: it would smooth away the timestamp jumps that reveal dropped samples.
-        flags = pylsl.proc_clocksync | pylsl.proc_monotonize
-        self._inlet = pylsl.StreamInlet(
-            info, max_buflen=max_buflen, recover=True, processing_flags=flags
-        )
-        full = self._inlet.info(timeout=5.0)
-        self.description = describe(full)
-        self.sfreq = self.description.sfreq
-        self.n_channels = self.description.n_channels
-        self._last_t: float | None = None
-        self.n_samples = 0
-        self.n_gaps = 0
-        self.n_dropped = 0
-        self._buf = np.empty(
-            (int(max(1, self.sfreq) * max_buflen) + 1, self.n_channels), np.float32
-        )
-        self._inlet.open_stream(timeout=5.0)
-        # The first clock offset estimate blocks ~0.6 s; take it here, at session start,
-        # not in the first pull of a loop that serves other sessions too.
-        try:
-            self._inlet.time_correction(timeout=5.0)
-        except Exception:  # the outlet vanished already; recover will retry
-            logger.warning("initial LSL time correction failed for %s", self.description.name)
-
-    def pull(self) -> Chunk:
-        """Return what has arrived since the last call (possibly nothing); never blocks."""
-        try:
-            _, ts = self._inlet.pull_chunk(
-                timeout=0.0, max_samples=self._buf.shape[0], dest_obj=self._buf
-            )
-        except self._pylsl.LostError:  # only without recover; keep the contract anyway
-            return Chunk(np.empty((0, self.n_channels), np.float32), np.empty(0))
-        n = len(ts)
-        if n == 0:
-            return Chunk(np.empty((0, self.n_channels), np.float32), np.empty(0))
-        t = np.asarray(ts, dtype=np.float64)
-        data = self._buf[:n].copy()
-        self._count(t)
-        return Chunk(data, t)
-
-    def _count(self, t: np.ndarray) -> None:
-        self.n_samples += t.size
-        if self.sfreq <= 0:
-            return
-        period = 1.0 / self.sfreq
-        prev = self._last_t
-        dt = np.diff(t) if prev is None else np.diff(np.concatenate([[prev], t]))
-        big = dt > 1.5 * period
-        if big.any():
-            self.n_gaps += int(big.sum())
-            self.n_dropped += int(np.maximum(np.round(dt[big] / period) - 1, 0).sum())
-        self._last_t = float(t[-1])
-
-    def close(self) -> None:
-        try:
-            self._inlet.close_stream()
-        except Exception:  # closing a dead inlet must not raise
-            logger.debug("closing inlet failed", exc_info=True)
-
-
-class MarkerInlet:
-    """A non-blocking inlet on a string marker stream (cues, app events, annotations)."""
-
-    def __init__(self, info: Any) -> None:
-        pylsl = get_pylsl()
-        self._inlet = pylsl.StreamInlet(
-            info, recover=True, processing_flags=pylsl.proc_clocksync | pylsl.proc_monotonize
-        )
-        self.description = describe(self._inlet.info(timeout=5.0))
-        self._inlet.open_stream(timeout=5.0)
-        try:
-            self._inlet.time_correction(timeout=5.0)
-        except Exception:
-            logger.warning("initial LSL time correction failed for %s", self.description.name)
-
-    def pull(self) -> list[tuple[float, str]]:
-        """Markers that arrived since the last call, as (LSL time, first channel value)."""
-        samples, ts = self._inlet.pull_chunk(timeout=0.0)
-        return [(float(t), str(s[0])) for s, t in zip(samples, ts, strict=True)]
-
-    def close(self) -> None:
-        try:
-            self._inlet.close_stream()
-        except Exception:
-            logger.debug("closing marker inlet failed", exc_info=True)

@@ -40,7 +40,7 @@ from bci.streams.xdf_writer import (
     text,
 )
 
-__all__ = ["Recorder", "StreamSpec"]
+__all__ = ["Recorder", "StreamSpec", "spec_from_header"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,10 @@ class StreamSpec:
         Channel type per channel (``EEG`` by default for numeric streams).
     manufacturer : str
         Written in ``desc/manufacturer``.
+    header : str
+        A source stream's own header (``StreamInfo.as_xml()``), written verbatim as
+        LabRecorder does (``desc``, uid, source_id, channel locations and units kept); the
+        other fields must agree with it (:func:`spec_from_header` makes such a spec).
     """
 
     key: str
@@ -81,13 +85,16 @@ class StreamSpec:
     source_id: str = ""
     ch_types: list[str] = field(default_factory=list)
     manufacturer: str = "bci"
+    header: str = field(default="", repr=False)
 
     @property
     def n_channels(self) -> int:
         return len(self.ch_names)
 
     def header_xml(self, created_at: float) -> bytes:
-        """The StreamHeader XML of this stream."""
+        """The StreamHeader XML of this stream (a source's own header when it has one)."""
+        if self.header:
+            return self.header.encode("utf-8")
         types = self.ch_types or [self.type] * self.n_channels
         channels = "".join(
             f"<channel><label>{text(ch)}</label><unit>{text(self.units)}</unit>"
@@ -108,6 +115,39 @@ class StreamSpec:
             f"<channels>{channels}</channels></desc>"
         )
         return ('<?xml version="1.0"?><info>' + body + "</info>").encode("utf-8")
+
+
+def spec_from_header(key: str, header: str) -> StreamSpec:
+    """A :class:`StreamSpec` that records a source stream with its own header, verbatim.
+
+    Parameters
+    ----------
+    key : str
+        The name pushes use.
+    header : str
+        The source's ``StreamInfo.as_xml()`` (name, format, channels, units... are read
+        from it; the file gets it unchanged).
+    """
+    from bci.streams.lsl_header import parse_header
+
+    d = parse_header(header)
+    if d.channel_format not in CHANNEL_FORMATS:
+        raise SignalError(
+            f"Stream {d.name!r}: channel_format must be one of {', '.join(CHANNEL_FORMATS)}, "
+            f"got {d.channel_format!r}"
+        )
+    return StreamSpec(
+        key=key,
+        name=d.name,
+        type=d.type,
+        ch_names=list(d.source_ch_names or d.ch_names),
+        sfreq=d.sfreq,
+        fmt=d.channel_format,
+        units=d.units[0] if d.units else "",
+        source_id=d.source_id,
+        ch_types=list(d.ch_types) if all(d.ch_types) else [],
+        header=header,
+    )
 
 
 def _now() -> float:
@@ -227,6 +267,11 @@ class Recorder:
             source_id=source_id,
             ch_types=list(ch_types) if ch_types is not None else [],
         )
+        self._add(spec)
+        return spec
+
+    def add_spec(self, spec: StreamSpec) -> StreamSpec:
+        """Declare a stream from a ready :class:`StreamSpec` and write its header."""
         self._add(spec)
         return spec
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,12 +27,28 @@ SFREQ = 250.0
 
 
 class NoiseOutlet:
-    """Publishes 8 ch x 250 Hz noise on LSL with exact per-sample timestamps, from a thread."""
+    """Publishes 8 ch x 250 Hz noise on LSL with exact per-sample timestamps, from a thread.
 
-    def __init__(self, name: str, chunk: int = 8) -> None:
+    ``fmt`` and ``units`` choose the channel format and declared unit; ``scale`` is the value
+    of one microvolt in those units (1e-6 for volts).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        chunk: int = 8,
+        fmt: str = "float32",
+        units: str = "microvolts",
+        scale: float = 1.0,
+        source_id: str | None = None,
+    ) -> None:
         pylsl = get_pylsl()
         self.name = name
-        self.outlet = pylsl.StreamOutlet(make_eeg_info(name, CH, SFREQ, f"src-{name}"))
+        sid = f"src-{name}" if source_id is None else source_id
+        info = make_eeg_info(name, CH, SFREQ, sid, units=units, fmt=fmt)
+        self.outlet = pylsl.StreamOutlet(info)
+        self.dtype = np.dtype({"float32": "f4", "double64": "f8"}.get(fmt, fmt))
+        self.scale = scale
         self.chunk = chunk
         self.rng = np.random.default_rng(0)
         self.paused = threading.Event()
@@ -52,12 +69,15 @@ class NoiseOutlet:
             elif due - self.n_pushed >= self.chunk:
                 n = due - self.n_pushed
                 ts = self._t0 + (self.n_pushed + np.arange(n)) / SFREQ
-                data = (self.rng.standard_normal((n, len(CH))) * 10).astype(np.float32)
+                data = self.rng.standard_normal((n, len(CH))) * 10 * self.scale
+                data = (np.round(data) if self.dtype.kind == "i" else data).astype(self.dtype)
                 self.outlet.push_chunk(data, ts.tolist())
                 self.n_pushed += n
             time.sleep(0.002)
 
     def close(self) -> None:
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._thread.join(2)
         del self.outlet
@@ -68,6 +88,20 @@ def noise_outlet(stream_name: str) -> Iterator[NoiseOutlet]:
     o = NoiseOutlet(stream_name)
     yield o
     o.close()
+
+
+@pytest.fixture
+def make_outlet() -> Iterator[Callable[..., NoiseOutlet]]:
+    """``make_outlet(name, fmt=..., units=..., scale=..., source_id=...)``: closed at the end."""
+    made: list[NoiseOutlet] = []
+
+    def make(name: str, **kwargs: Any) -> NoiseOutlet:
+        made.append(NoiseOutlet(name, **kwargs))
+        return made[-1]
+
+    yield make
+    for o in made:
+        o.close()
 
 
 @pytest.fixture

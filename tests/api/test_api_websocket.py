@@ -142,3 +142,58 @@ def test_a_message_is_encoded_once_for_all_clients():
     )
     other = MarkerMessage(session_id="1", t=2.5, value="go", source="http")
     assert json.loads(_encode(other)) == other.to_dict()
+
+
+def test_clients_of_one_session_share_one_subscription(
+    live_server, noise_outlet, fitted_model, manager
+):
+    sid = httpx.post(
+        f"{live_server.http}/sessions",
+        json={"name": noise_outlet.name, "model_id": fitted_model.model_id},
+        headers=live_server.headers,
+    ).json()["id"]
+    session = manager.get(sid)
+    url = live_server.ws_url(f"/ws/sessions/{sid}")
+
+    async def run():
+        async with (
+            websockets.connect(url) as a,
+            websockets.connect(url) as b,
+            websockets.connect(f"{url}&signal=1") as traces,
+        ):
+            for ws in (a, b, traces):
+                assert json.loads(await ws.recv())["type"] == "hello"
+            n_subscribers = len(session._subscribers)
+            # The dashboard client gets signal frames; the others only decisions.
+            await _recv_until(traces, lambda m: m["type"] == "signal")
+            got = {}
+            for name, ws in (("a", a), ("b", b)):
+                types, idx = set(), []
+                while len(idx) < 16:
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    types.add(msg["type"])
+                    if msg["type"] == "prediction":
+                        idx.append(msg["index"])
+                got[name] = (types, idx)
+            assert "signal" not in got["a"][0] | got["b"][0]
+            # Both see every decision, in order, from the same hand-over.
+            for _, idx in got.values():
+                assert idx == list(range(idx[0], idx[0] + 16))
+            wants_with_traces = session.wants_signal()
+        await asyncio.sleep(0.2)  # the server notices the closes
+        return n_subscribers, wants_with_traces
+
+    n_subscribers, wants_with_traces = asyncio.run(run())
+    assert n_subscribers == 1  # three clients, one subscription on the session
+    assert wants_with_traces is True
+    deadline = time.monotonic() + 5
+    while session._subscribers and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session._subscribers == [] and session.wants_signal() is False
+    # Without a dashboard client the monitor does no work.
+    from bci.online.monitor import SignalMonitor
+
+    monitor = session.stage(SignalMonitor)
+    sent = monitor.n_sent
+    time.sleep(0.5)
+    assert monitor.n_sent == sent

@@ -147,4 +147,6 @@ def test_every_message_of_a_live_demo_matches_the_document(tmp_path, stream_name
     declared = {
         m["$ref"].rsplit("/", 1)[-1] for m in doc["operations"]["sendSessionMessages"]["messages"]
     }
-    assert seen == declared, declared - seen
+    # A healthy synthetic headset never has a bad window: `withheld` is validated against
+    # this document on real withheld messages in tests/online/test_quality_gate.py.
+    assert seen == declared - {"withheld"}, declared - seen

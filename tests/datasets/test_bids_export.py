@@ -66,3 +66,32 @@ def test_bad_labels_and_files(session_xdf, tmp_path):
     bad.write_bytes(b"not an xdf file")
     with pytest.raises(DataError):
         export_bids(bad, tmp_path / "b")
+
+
+@pytest.mark.parametrize("unit", ["V", "0", "millivolts"])  # "0": mne-lsl's 10^0 V
+def test_export_keeps_the_true_units_of_a_volts_recording(tmp_path, rng, unit):
+    """A source in volts (mne-lsl, BrainFlow) recorded with its own header: BIDS gets volts."""
+    from mne_bids import BIDSPath, read_raw_bids
+
+    from bci.units import uv_scale
+
+    volts = rng.standard_normal((500, 2)) * 20e-6
+    per_unit = 1e-6 * uv_scale(unit)  # volts in one declared unit
+    path = tmp_path / "volts.xdf"
+    with Recorder(path) as rec:
+        rec.add_stream(
+            "eeg", "s", "EEG", ch_names=["C3..", "Fc4."], sfreq=250.0, units=unit, fmt="double64"
+        )
+        rec.add_stream("m", "s-markers", "Markers", n_channels=1, fmt="string", units="")
+        rec.push("eeg", volts / per_unit, 10.0 + np.arange(500) / 250.0)
+        rec.push_marker("m", "left", 11.0)
+    root = tmp_path / "bids"
+    export_bids(path, root, subject="01", task="mi")
+    bp = BIDSPath(subject="01", task="mi", root=root, datatype="eeg")
+    raw = read_raw_bids(bp, verbose=False)
+    assert raw.ch_names == ["C3", "FC4"]  # EDF-style labels standardised
+    np.testing.assert_allclose(raw.get_data(), volts.T, rtol=1e-5, atol=1e-12)
+    tsv = (bp.directory / "sub-01_task-mi_channels.tsv").read_text().splitlines()
+    header = tsv[0].split("\t")
+    row = dict(zip(header, tsv[1].split("\t"), strict=True))
+    assert (row["name"], row["type"], row["units"]) == ("C3", "EEG", "µV"), row

@@ -188,7 +188,8 @@ def test_short_cued_calibration_in_real_time_over_lsl(stream_name, tmp_path):
             folds=2,
         )
         manager.start_calibration(session.id, spec)
-        cue_inlet = get_pylsl().resolve_byprop("name", f"bci-session-{session.id}-cues", timeout=5)
+        cue_name = f"bci-session-{session.id}-cues-{manager.instance}"
+        cue_inlet = get_pylsl().resolve_byprop("name", cue_name, timeout=5)
         assert cue_inlet, "the cue marker stream is on LSL"
         cal = manager.calibration(session.id)
         deadline = time.monotonic() + 60

@@ -132,3 +132,33 @@ def test_monitor_publishes_at_its_rate(rng):
     assert all(set(m["band_power"]) == {"C3", "Cz", "C4"} for m in got[15:])
     with pytest.raises(SignalError, match=r"rate_hz must be a number in \(0, 100\], got 0"):
         SignalMonitor(rate_hz=0)
+
+
+def test_monitor_idle_when_no_subscriber_wants_signal(rng):
+    data = rng.standard_normal((3, 1500)) * 10  # 6 s
+    s, src = _session(data, chunk_size=5)
+    s.clock = lambda: 100.0 + s.raw.n_written / SFREQ
+    mon = s.stage(SignalMonitor)
+
+    class NoSignal:
+        wants_signal = False
+
+        def __init__(self):
+            self.types = []
+
+        def __call__(self, msg):
+            self.types.append(msg["type"])
+
+    plain = NoSignal()
+    unsubscribe_plain = s.subscribe(plain)
+    assert s.wants_signal() is False
+    _feed(s, src, 500)
+    assert mon.n_sent == 0 and "signal" not in plain.types
+    # A subscriber without the attribute (or with it true) gets signal frames again.
+    got = []
+    s.subscribe(lambda m: m["type"] == "signal" and got.append(m))
+    assert s.wants_signal() is True
+    _feed(s, src, 1000)
+    assert 15 <= mon.n_sent == len(got) <= 21
+    unsubscribe_plain()
+    assert s.wants_signal() is True

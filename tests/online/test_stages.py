@@ -11,6 +11,7 @@ from bci.online.demo import calibrate_synthetic
 from bci.online.messages import MarkerMessage, Message, Prediction
 from bci.online.monitor import SignalMonitor
 from bci.online.neurofeedback import MuSuppressionFeed
+from bci.online.quality_gate import QualityGate
 from bci.online.recording import SessionRecording
 from bci.online.session import DecodingSession, SessionConfig
 from bci.online.sources import ArraySource
@@ -58,12 +59,13 @@ def test_a_stage_sees_chunks_markers_ticks_and_can_gate_messages(tmp_path):
     model = calibrate_synthetic("openbci-cyton", seed=4, trials_per_class=10)
     src = ArraySource(run.data, run.sfreq, run.ch_names, chunk_size=50)
     s = DecodingSession("1", src, model, SessionConfig(step_s=0.5), clock=lambda: 0.0)
-    assert [type(st) for st in s.stages] == [Decoder, SignalMonitor]
+    assert [type(st) for st in s.stages] == [Decoder, QualityGate, SignalMonitor]
     gate = s.add_stage(WithholdOdd())
     rec = s.add_stage(SessionRecording(s.ctx, tmp_path))
     feed = s.add_stage(MuSuppressionFeed(s.ctx))
     assert [type(st) for st in s.stages] == [
         Decoder,
+        QualityGate,  # the real gate: a clean synthetic signal passes it
         WithholdOdd,
         MuSuppressionFeed,
         SignalMonitor,

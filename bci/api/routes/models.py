@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bci.api.deps import ServiceDep
 from bci.api.errors import responses
-from bci.api.schemas import ModelActivate, ModelCardOut, SessionOut, session_out
+from bci.api.schemas import ModelActivate, ModelCardOut, ModelTrainIn, SessionOut, session_out
 from bci.errors import PayloadTooLargeError
 
 __all__ = ["router"]
@@ -63,6 +63,33 @@ async def upload_model(card: Annotated[ModelCardOut, Depends(_model_upload)]) ->
     and never executes code. Uploading the same file twice returns the stored model.
     """
     return card
+
+
+@router.post(
+    "/models/train",
+    response_model=ModelCardOut,
+    status_code=status.HTTP_201_CREATED,
+    operation_id="train_model",
+    responses=responses(404),
+)
+def train_model(body: ModelTrainIn, service: ServiceDep) -> ModelCardOut:
+    """Train and store a model on a recording of the recordings folder, cut at its markers.
+
+    The card's ``source`` holds the file's SHA-256, the events and the trial window; the model
+    activates on any live stream with the same channels and rate (``POST
+    /sessions/{id}/model``). Runs in a worker thread (a few seconds of CPU).
+    """
+    return ModelCardOut(
+        **service.train_model(
+            body.recording,
+            body.events,
+            pipeline=body.pipeline,
+            tmin=body.tmin,
+            tmax=body.tmax,
+            band=body.band,
+            folds=body.folds,
+        )
+    )
 
 
 @router.get(

@@ -16,6 +16,8 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -59,6 +61,75 @@ def _offer(queue: asyncio.Queue[str], msg: str) -> None:
     queue.put_nowait(msg)
 
 
+class _Fanout:
+    """Every WebSocket client of one session in one event loop, behind one subscription.
+
+    The engine thread hands a message over once (one encoding, one thread hop); the event
+    loop then offers it to each client's queue. With one subscription per client, 1000
+    clients cost the engine thread 1000 ``call_soon_threadsafe`` per decision.
+    ``wants_signal`` tells the session whether anyone draws traces, so the signal monitor
+    (band power, quality: the costliest per-session work besides decoding) runs only then.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.clients: dict[asyncio.Queue[str], bool] = {}  # queue -> wants signal frames
+        self.wants_signal = False
+        self.unsubscribe: Callable[[], None] = lambda: None
+
+    def __call__(self, msg: Message) -> None:  # engine thread
+        self.loop.call_soon_threadsafe(self._deliver, msg.type == "signal", _encode(msg))
+
+    def _deliver(self, is_signal: bool, text: str) -> None:  # event-loop thread
+        for queue, want_signal in self.clients.items():
+            if want_signal or not is_signal:
+                _offer(queue, text)
+
+    def add(self, queue: asyncio.Queue[str], want_signal: bool) -> None:
+        self.clients[queue] = want_signal
+        self.wants_signal = any(self.clients.values())
+
+    def remove(self, queue: asyncio.Queue[str]) -> bool:
+        """Forget a client; True when it was the last one."""
+        self.clients.pop(queue, None)
+        self.wants_signal = any(self.clients.values())
+        return not self.clients
+
+
+def _join(
+    websocket: WebSocket,
+    service: BCIService,
+    session_id: str,
+    queue: asyncio.Queue[str],
+    want_signal: bool,
+) -> dict[str, Any]:
+    """Add a client to the session's fan-out (subscribed on first use); the session status.
+
+    Raises BCIError when the session does not exist.
+    """
+    state = websocket.app.state
+    fanouts: dict[str, _Fanout] | None = getattr(state, "ws_fanouts", None)
+    if fanouts is None:
+        fanouts = state.ws_fanouts = {}
+    fan = fanouts.get(session_id)
+    if fan is None:
+        fan = _Fanout(asyncio.get_running_loop())
+        status, fan.unsubscribe = service.subscribe(session_id, fan)
+        fanouts[session_id] = fan
+    else:
+        status = service.session_status(session_id)
+    fan.add(queue, want_signal)
+    return status
+
+
+def _leave(websocket: WebSocket, session_id: str, queue: asyncio.Queue[str]) -> None:
+    fanouts: dict[str, _Fanout] = websocket.app.state.ws_fanouts
+    fan = fanouts.get(session_id)
+    if fan is not None and fan.remove(queue):
+        fan.unsubscribe()
+        del fanouts[session_id]
+
+
 class TokenBucket:
     """``rate`` frames per second on average, bursts of ``2 * rate``."""
 
@@ -89,23 +160,16 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
         await websocket.close(code=4401, reason="missing or wrong token")
         return
     await websocket.accept(subprotocol=subprotocol)
-    loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str] = asyncio.Queue(maxsize=settings.ws_queue_size)
     # Raw-signal frames (~10/s, ~1 KB) only for clients that draw traces: ?signal=1
     want_signal = websocket.query_params.get("signal", "0") in ("1", "true", "yes")
 
-    def on_message(msg: Message) -> None:  # engine thread
-        if msg.type == "signal" and not want_signal:
-            return
-        loop.call_soon_threadsafe(_offer, queue, _encode(msg))
-
     try:
-        status, unsubscribe = service.subscribe(session_id, on_message)
+        status = _join(websocket, service, session_id, queue, want_signal)
     except BCIError as exc:
         await websocket.send_text(ErrorMessage(detail=str(exc)).to_json())
         await websocket.close(code=4404)
         return
-    await websocket.send_text(Hello(session=status).to_json())
     bucket = TokenBucket(settings.ws_event_rate)
 
     async def sender() -> None:
@@ -131,8 +195,9 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
                 reply = await asyncio.to_thread(_add_event, service, session_id, *reply)
             _offer(queue, reply.to_json())
 
-    tasks = [asyncio.create_task(sender()), asyncio.create_task(receiver())]
     try:
+        await websocket.send_text(Hello(session=status).to_json())
+        tasks = [asyncio.create_task(sender()), asyncio.create_task(receiver())]
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for t in pending:
             t.cancel()
@@ -141,7 +206,7 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
             if err is not None and not isinstance(err, WebSocketDisconnect):
                 logger.info("websocket for session %s closed: %r", session_id, err)
     finally:
-        unsubscribe()
+        _leave(websocket, session_id, queue)
 
 
 def _reject_constant(name: str) -> float:

@@ -255,6 +255,7 @@ function selectSession(id) {
   });
   sock.on("hello", (m) => renderStatus(m.session));
   sock.on("prediction", onPrediction);
+  sock.on("withheld", onWithheld);
   sock.on("signal", onSignal);
   sock.on("status", (m) => {
     log(`session ${m.session_id}: ${m.previous} → ${m.state}`, m.state === "error" ? "error" : "");
@@ -307,6 +308,10 @@ function renderStatus(s) {
   $("st-gaps").textContent = s ? c.gaps : "–";
   $("st-rejected").textContent = s ? c.rejected_windows : "–";
   $("st-samples").textContent = s ? c.samples : "–";
+  const q = s && s.quality;
+  $("st-withheld").textContent = q ? q.withheld : "–";
+  $("st-quality").textContent = !q || q.ok === null ? "–" : q.ok ? "ok" : "bad";
+  $("st-quality").title = q && q.last_withheld ? q.last_withheld.reason : "";
   const m = s && s.model;
   $("model-active").textContent = m
     ? `${m.id}${m.cv_score === null ? "" : ` · ${m.cv_metric} ${fmt(m.cv_score, 3)}`}`
@@ -332,8 +337,24 @@ function onPrediction(m) {
   while (state.predTimes.length && now - state.predTimes[0] > 2000) state.predTimes.shift();
   const label = $("current-label");
   label.textContent = m.label;
+  label.title = "";
   label.style.color = classColor(m.label, Object.keys(m.probabilities));
+  state.lastWithheldReason = null;
   renderBars(m.probabilities);
+}
+
+// A window the quality gate withheld: no class, say why (the reason names the channels).
+function onWithheld(m) {
+  state.nWithheld = (state.nWithheld || 0) + 1;
+  const label = $("current-label");
+  label.textContent = "withheld";
+  label.style.color = "#ff6b6b";
+  label.title = m.reason;
+  $("st-withheld").textContent = state.nWithheld;
+  $("st-quality").textContent = "bad";
+  $("st-quality").title = m.reason;
+  if (state.lastWithheldReason !== m.reason) log(`withheld: ${m.reason}`, "error");
+  state.lastWithheldReason = m.reason;
 }
 
 function renderBars(p) {

@@ -1,0 +1,152 @@
+"""The quality gate in a session stepped by hand: a bad signal is never a decision."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyriemann.estimation import Covariances
+from pyriemann.tangentspace import TangentSpace
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from bci.decoders.model import Model
+from bci.online.quality_gate import QualityGate
+from bci.online.session import DecodingSession, SessionConfig
+from bci.online.sources import ArraySource
+from bci.signal import filter_continuous
+
+SFREQ = 250.0
+CH = ["FC3", "FC4", "C3", "Cz", "C4", "CP3", "CP4", "Pz"]
+N = int(8 * SFREQ)  # 8 s
+
+
+@pytest.fixture
+def model(rng):
+    """Fitted so that a dead (all-zero) input gets a confident class without the gate."""
+    n_t = int(1.0 * SFREQ)
+    X = rng.standard_normal((40, len(CH), n_t)) * 10
+    X[20:, 2] *= 3
+    y = np.array(["left"] * 20 + ["right"] * 20)
+    pipe = make_pipeline(Covariances("oas"), TangentSpace(), LogisticRegression()).fit(X, y)
+    return Model(
+        pipeline=pipe,
+        pipeline_name="ts-lr",
+        classes=list(pipe.classes_),
+        ch_names=CH,
+        sfreq=SFREQ,
+        band=(8.0, 30.0),
+        window_s=1.0,
+    )
+
+
+@pytest.fixture
+def eeg(rng):
+    t = np.arange(N) / SFREQ
+    return rng.standard_normal((len(CH), N)) * 10 + 8 * np.sin(2 * np.pi * 10 * t)
+
+
+def _run(data, model, chunk=16):
+    src = ArraySource(data, SFREQ, CH, chunk_size=chunk, t0=50.0)
+    s = DecodingSession("1", src, model, SessionConfig(step_s=1 / 16), clock=lambda: 60.0)
+    msgs: list = []
+    s.subscribe(msgs.append)
+    while not src.done:
+        s.step()
+    preds = [m for m in msgs if m["type"] == "prediction"]
+    held = [m for m in msgs if m["type"] == "withheld"]
+    return s, preds, held
+
+
+def test_clean_signal_passes_every_window(eeg, model):
+    s, preds, held = _run(eeg, model)
+    assert len(preds) > 100
+    assert held == []
+    q = s.status()["quality"]
+    assert q["ok"] is True and q["withheld"] == 0 and q["passed"] == len(preds)
+
+
+@pytest.mark.parametrize("floor_uv", [0.0, 0.01])
+def test_flat_signal_publishes_no_decision(model, rng, floor_uv):
+    """A dead headset: exact zeros, or an amplifier's noise floor (0.01 µV)."""
+    dead = rng.standard_normal((len(CH), N)) * floor_uv
+    if floor_uv:  # without the gate the decoder is confident on it: that is the danger
+        X = filter_continuous(dead, SFREQ, 8.0, 30.0)[None, :, -250:]
+        assert model.predict_proba(X).max() > 0.9
+    s, preds, held = _run(dead, model)
+    assert preds == [], f"{len(preds)} decisions published on a flat signal"
+    if not floor_uv:  # exact zeros: the decoder itself refuses the singular covariance
+        assert held == [] and any("decoder failed" in w for w in s.warnings)
+        return
+    assert len(held) > 100
+    for m in held:
+        assert "probabilities" not in m.to_dict() and "label" not in m.to_dict()
+        assert m["reason"].startswith("flat signal on FC3, FC4, C3, Cz, C4, CP3, CP4, Pz")
+        assert set(m["channels"].values()) == {"flat"}
+    q = s.status()["quality"]
+    assert q["ok"] is False and q["passed"] == 0 and q["withheld"] == len(held)
+    assert q["last_withheld"]["type"] == "withheld"
+
+
+def test_one_channel_disconnected_midway(eeg, model, rng):
+    cut = N // 2
+    eeg[3, cut:] = np.cumsum(rng.standard_normal(N - cut)) * 40 + rng.standard_normal(N - cut) * 400
+    _, preds, held = _run(eeg, model)
+    assert preds and held
+    # Every decision before the cut, none of the windows that reach into it.
+    assert max(p["t"] for p in preds) < 50.0 + cut / SFREQ
+    assert min(m["t"] for m in held) >= 50.0 + cut / SFREQ - 1 / SFREQ
+    assert {tuple(m["channels"].items()) for m in held} == {(("Cz", "disconnected"),)}
+    assert held[0]["reason"] == "disconnected electrode on Cz (amplitude far above EEG)"
+
+
+def test_saturation(eeg, model):
+    # An electrode drifting off: the amplifier rails at +187.5 µV most of the time.
+    eeg[4, N // 4 :] = np.clip(eeg[4, N // 4 :] * 10 + 400, -187.5, 187.5)
+    _, preds, held = _run(eeg, model)
+    flags = {f for m in held for f in [m["channels"].get("C4")]}
+    assert held and all(list(m["channels"]) == ["C4"] for m in held)
+    # Blocks held at the rail throughout are also flat (a constant): either way withheld.
+    assert "saturated" in flags and flags <= {"saturated", "flat"}
+    # Clipping is recognised by samples held at the rail: within one 0.25 s block.
+    assert max(p["t"] for p in preds) < 50.0 + (N // 4) / SFREQ + 0.25
+
+
+def test_50hz_only_input(model, rng):
+    t = np.arange(N) / SFREQ
+    hum = 30 * np.sin(2 * np.pi * 50 * t + rng.uniform(0, 6, (len(CH), 1)))
+    _, preds, held = _run(hum + rng.standard_normal(hum.shape) * 0.2, model)
+    assert preds == [] and len(held) > 100
+    assert held[0]["reason"].startswith("only mains interference on FC3")
+
+
+def test_chunking_does_not_change_verdicts(eeg, model):
+    eeg[1, 900:1400] = 0.0  # FC4 dead for 2 s
+    verdicts = []
+    for chunk in (1, 7, 64, 500):
+        _, preds, held = _run(eeg.copy(), model, chunk)
+        verdicts.append(([p["index"] for p in preds], [m["index"] for m in held]))
+    assert all(v == verdicts[0] for v in verdicts)
+    assert verdicts[0][1], "the dead stretch was withheld"
+
+
+def test_gate_sits_right_after_the_decoder(eeg, model):
+    s, _, _ = _run(eeg[:, :300], model)
+    orders = [(type(st).__name__, st.order) for st in s.stages]
+    assert orders[:2] == [("Decoder", 10), ("QualityGate", 20)]
+    assert isinstance(s.stage(QualityGate), QualityGate)
+
+
+def test_withheld_messages_match_the_asyncapi_document(model, rng):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    doc = json.loads((Path(__file__).parents[2] / "docs" / "asyncapi.json").read_text())
+    schema = {"$ref": "#/components/schemas/withheld", "components": doc["components"]}
+    validator = jsonschema.Draft202012Validator(schema)
+    _, _, held = _run(rng.standard_normal((len(CH), 1000)) * 0.01, model)
+    assert held
+    for m in held:
+        errors = [e.message for e in validator.iter_errors(json.loads(m.to_json()))]
+        assert not errors, errors[:3]
