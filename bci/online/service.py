@@ -153,23 +153,26 @@ class BCIService:
             get_pipeline(pipeline)  # unknown name -> error before any stream is opened
 
         def open_all() -> tuple[Any, list[Any]]:
-            # One budget: the stream and an explicitly named marker stream share ``timeout``.
+            # Markers first, the EEG inlet last: an inlet opened early buffers samples that the
+            # session would then decode late. One budget: a named marker stream and the stream
+            # share ``timeout``.
             deadline = time.monotonic() + timeout
-            source = m.open_lsl_source(name, type, source_id, timeout, dejitter=dejitter)
             marker_sources = []
+            if markers:
+                marker_sources.append(m.open_marker_source(markers, timeout))
+            elif name:
+                for suffix in ("-markers", "-annotations"):
+                    try:
+                        marker_sources.append(m.open_marker_source(f"{name}{suffix}", 0.3))
+                        break
+                    except StreamNotFoundError:
+                        pass  # a stream without its own marker stream is normal
+            left = max(0.1, deadline - time.monotonic()) if markers else timeout
             try:
-                if markers:
-                    left = max(0.1, deadline - time.monotonic())
-                    marker_sources.append(m.open_marker_source(markers, left))
-                elif name:
-                    for suffix in ("-markers", "-annotations"):
-                        try:
-                            marker_sources.append(m.open_marker_source(f"{name}{suffix}", 0.3))
-                            break
-                        except StreamNotFoundError:
-                            pass  # a stream without its own marker stream is normal
+                source = m.open_lsl_source(name, type, source_id, left, dejitter=dejitter)
             except BaseException:
-                source.close()
+                for ms in marker_sources:
+                    ms.close()
                 raise
             return source, marker_sources
 
