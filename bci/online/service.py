@@ -1,14 +1,10 @@
 """The service facade: the one object the HTTP/WebSocket API calls.
 
-Sessions, LSL stream discovery, replays, hosted synthetic headsets, recordings and models are
-reached through :class:`BCIService` only, so ``bci.api`` never touches ``bci.streams`` or
-``bci.decoders.store`` and never holds a session object. Every method returns plain data
-(dicts, lists, bytes, a confined :class:`~pathlib.Path`) or raises a :class:`~bci.errors.BCIError`
-that the API maps to an HTTP status in one place.
-
-Paths that come from a client are confined to configured roots (the recordings folder and
-``Settings.replay_roots``): anything else, existing or not, gets the same
-:class:`~bci.errors.NotFoundError`, and no message ever quotes a file's content.
+Sessions, stream discovery, replays, hosted synthetic headsets, recordings and models go
+through :class:`BCIService`, so ``bci.api`` never touches ``bci.streams``, the model store or a
+session object; each method returns plain data or raises a :class:`~bci.errors.BCIError`.
+Client paths are confined to the recordings folder and ``Settings.replay_roots``: anything
+else is one uniform :class:`~bci.errors.NotFoundError` that never quotes a file.
 """
 
 from __future__ import annotations
@@ -200,8 +196,7 @@ class BCIService:
         return self.manager.session_status(session_id)
 
     def delete_session(self, session_id: str) -> dict[str, Any]:
-        st: dict[str, Any] = self.manager.delete(session_id).status()
-        return st
+        return self.manager.delete(session_id).status()
 
     def add_event(
         self, session_id: str, value: str, t: float | None = None, source: str = "http"
@@ -291,13 +286,9 @@ class BCIService:
         return self.manager.activate_model(session_id, model_id)
 
     # ------------------------------------------------------------------ files
-    @property
-    def recordings_dir(self) -> Path:
-        return self.manager.recordings_dir
-
     def _roots(self) -> list[Path]:
         return [
-            self.recordings_dir.resolve(),
+            self.manager.recordings_dir.resolve(),
             *(Path(r).resolve() for r in self.settings.replay_roots),
         ]
 
@@ -319,7 +310,7 @@ class BCIService:
         raise NotFoundError(f"No {what} {given!r} in the folders this service serves")
 
     def list_recordings(self) -> list[dict[str, Any]]:
-        folder = self.recordings_dir
+        folder = self.manager.recordings_dir
         active = self.manager.active_recordings()
         out = []
         for p in sorted(folder.glob("*.xdf")) if folder.is_dir() else []:
@@ -338,7 +329,7 @@ class BCIService:
         """The path of a recording in the recordings folder (by file name only)."""
         if "/" in name or "\\" in name or not name.endswith(".xdf"):
             raise NotFoundError(f"No recording {name!r} in the folders this service serves")
-        return self.confined_file(name, [self.recordings_dir.resolve()], "recording")
+        return self.confined_file(name, [self.manager.recordings_dir.resolve()], "recording")
 
     # ------------------------------------------------------------------ replays
     @staticmethod
