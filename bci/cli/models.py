@@ -1,4 +1,4 @@
-"""``bci models list|show ID|rm ID``: the model registry from the terminal."""
+"""``bci models list|show ID|rm ID|build-population``: the model registry from the terminal."""
 
 from __future__ import annotations
 
@@ -27,6 +27,17 @@ def register(subparsers: Any) -> None:
     s.add_argument("model_id", metavar="ID")
     s = sub.add_parser("rm", help="delete a model file")
     s.add_argument("model_id", metavar="ID")
+    s = sub.add_parser(
+        "build-population",
+        help="fit a re-centred model for a headset preset from public data",
+        description="A re-centred TS+LR decoder on the preset's channels from eegbci "
+        "(bci.evaluation.population): decisions from a new user's first full window.",
+    )
+    s.add_argument("--dataset", choices=["eegbci"], default="eegbci")
+    s.add_argument("--subjects", default="1-10", help="eegbci subjects: 1-10 | 1,2,5")
+    s.add_argument("--headset", required=True, help="headset preset, e.g. openbci-cyton")
+    s.add_argument("--paradigm", default="imagery-left-right")
+    s.add_argument("--data-path", default=None, help="eegbci folder (default BCI_DATA_PATH)")
     p.set_defaults(func=run)
 
 
@@ -52,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     """Run ``bci models``; returns the exit code (errors are raised as BCIError)."""
     store = _store(args)
     action = args.models_command
+    if action == "build-population":
+        return _build_population(args, store)
     if action == "list":
         cards = store.list()
         if args.json:
@@ -84,3 +97,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"Deleted model {card['id']} ({card['pipeline']}, created {card['created']})")
         return 0
     raise AssertionError(f"unreachable: {action}")  # argparse restricts the choices
+
+
+def _build_population(args: argparse.Namespace, store: Any) -> int:
+    """Build, store and describe a population model; the exit code."""
+    from bci.cli._evaluation import parse_subjects
+    from bci.evaluation.population import build_population
+
+    model = build_population(
+        parse_subjects(args.subjects),
+        args.headset,
+        paradigm=args.paradigm,
+        data_path=args.data_path,
+    )
+    path = store.save(model)
+    pop = model.params["population"]
+    print(json.dumps({k: pop[k] for k in ("subjects", "channels", "sfreq")}))
+    print(
+        f"leave-one-subject-out ROC-AUC {pop['cv_mean']:.3f} ± {pop['cv_sd']:.3f}: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in pop["cv_per_subject"].items())
+    )
+    print(f"stored model {model.model_id} in {path}")
+    return 0

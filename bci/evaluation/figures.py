@@ -16,7 +16,14 @@ import numpy as np
 
 from bci.evaluation.protocol import PipelineScore
 
-__all__ = ["plot_confusion", "plot_fold_scores", "plot_patterns", "write_figures"]
+__all__ = [
+    "plot_by_subject",
+    "plot_confusion",
+    "plot_fold_scores",
+    "plot_patterns",
+    "plot_subjects",
+    "write_figures",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -179,3 +186,50 @@ def write_figures(
         if p is not None:
             paths.append(p)
     return paths
+
+
+def plot_by_subject(
+    values: dict[str, dict[str, float]], path: str | Path, *, title: str, ylabel: str
+) -> Path:
+    """One column per method: each subject a dot (lines join a subject), mean ± sd over subjects.
+
+    Parameters
+    ----------
+    values : dict
+        ``values[method][subject] = score``.
+    """
+    names = list(values)
+    subjects = sorted({s for v in values.values() for s in v})
+    fig = _figure(1.2 * len(names) + 2.5, 4.0)
+    ax = fig.add_subplot()
+    for sub in subjects:
+        xs = [i for i, n in enumerate(names) if sub in values[n]]
+        ax.plot(xs, [values[names[i]][sub] for i in xs], color="0.75", lw=0.8, zorder=1)
+        ax.scatter(xs, [values[names[i]][sub] for i in xs], s=14, color="0.45", zorder=3)
+    for i, n in enumerate(names):
+        v = np.array(list(values[n].values()), dtype=float)
+        sd = float(np.nanstd(v, ddof=1)) if len(v) > 1 else 0.0
+        ax.errorbar(i + 0.15, np.nanmean(v), yerr=sd, fmt="o", color="C0", capsize=4, zorder=4)
+    ax.axhline(0.5, color="0.6", ls="--", lw=1)
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(min(0.3, ax.get_ylim()[0]), 1.02)
+    ax.set_title(title, fontsize=10)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(p)
+    return p
+
+
+def plot_subjects(results: Sequence[PipelineScore], path: str | Path) -> Path:
+    """Within-session scores of every subject per pipeline, with the mean ± sd over subjects."""
+    values: dict[str, dict[str, float]] = {}
+    for r in results:
+        values.setdefault(r.pipeline, {})[str(r.subject)] = r.mean
+    first = results[0]
+    return plot_by_subject(
+        values,
+        path,
+        title=f"{first.dataset} {first.paradigm}: {len(values[first.pipeline])} subjects",
+        ylabel=first.metric,
+    )

@@ -9,6 +9,9 @@ same folds, and the scores of those refits give the chance distribution (mean an
 percentile; Combrisson & Jerbi 2015 on why 0.5 is not the chance level of a small test set).
 """
 
+# Long module: evaluate() and the per-pipeline pieces it is made of, which the multi-subject
+# tasks in bci.evaluation.tasks call one at a time, stay together.
+
 from __future__ import annotations
 
 import logging
@@ -22,7 +25,18 @@ import numpy as np
 from bci.decoders import check_trials_per_fold, get_pipeline, make_pipeline, validate_epochs
 from bci.errors import DataError
 
-__all__ = ["EpochSource", "PipelineScore", "cross_validate", "evaluate", "make_folds", "score"]
+__all__ = [
+    "EpochSource",
+    "PipelineScore",
+    "chance_level",
+    "cross_validate",
+    "evaluate",
+    "make_folds",
+    "make_score",
+    "score",
+    "score_pipeline",
+    "set_chance",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +82,17 @@ class PipelineScore:
         d = asdict(self)
         d["band"] = list(self.band) if self.band is not None else None
         return _json_ready(d)  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PipelineScore:
+        """The inverse of :meth:`to_dict` (None scores back to NaN)."""
+        kw = dict(d)
+        kw["band"] = tuple(kw["band"]) if kw.get("band") is not None else None
+        for k in ("mean", "std"):
+            if kw.get(k) is None:
+                kw[k] = float("nan")
+        kw["folds"] = [float("nan") if f is None else float(f) for f in kw.get("folds", [])]
+        return cls(**kw)
 
 
 def _json_ready(obj: Any) -> Any:
@@ -259,6 +284,186 @@ def evaluate(
         )
 
 
+def score_pipeline(
+    pipeline: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    meta: dict[str, Any],
+    folds: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    paradigm: str,
+    dataset: str,
+    subject: str | None,
+    seed: int,
+    band: tuple[float, float] | None = None,
+    params: dict[str, Any] | None = None,
+    reference: Callable[[str, str], dict[str, Any] | None] | None = None,
+    on_fold: Callable[[], None] | None = None,
+) -> tuple[PipelineScore, np.ndarray]:
+    """Cross-validate one named pipeline on given folds and describe the result.
+
+    Parameters
+    ----------
+    pipeline : str
+    X : ndarray, shape (n_epochs, n_channels, n_times)
+        Filtered in the pipeline's band.
+    y : ndarray of str, shape (n_epochs,)
+    meta : dict
+        ``sfreq``, ``tmin``, ``tmax`` (and ``band``) of the epochs.
+    folds : sequence of (train indices, test indices)
+    paradigm, dataset, subject : str
+        Labels of the result.
+    seed : int
+        The seed the folds were drawn with (recorded).
+    band : (float, float), optional
+        Band the epochs were filtered in (default ``meta["band"]``), recorded.
+    params : dict, optional
+        Parameters for every pipeline; those the pipeline does not take are ignored.
+    reference : callable, optional
+        ``reference(pipeline, paradigm)``: published score to keep beside ours.
+    on_fold : callable, optional
+
+    Returns
+    -------
+    result : PipelineScore
+    oof : ndarray, shape (n_epochs, n_classes)
+        Out-of-fold probabilities.
+    """
+    spec = get_pipeline(pipeline)
+    p = {k: v for k, v in (params or {}).items() if k in spec.parameters()}
+    fold_scores, oof, cls, fit_s = cross_validate(
+        spec.name, X, y, folds, sfreq=meta.get("sfreq"), params=p, on_fold=on_fold
+    )
+    band = band if band is not None else meta.get("band")
+    result = make_score(
+        spec.name,
+        y,
+        fold_scores,
+        oof,
+        cls,
+        paradigm=paradigm,
+        dataset=dataset,
+        subject=subject,
+        n_channels=int(X.shape[1]),
+        band=band,
+        tmin=meta.get("tmin"),
+        tmax=meta.get("tmax"),
+        seed=seed,
+        fit_time_s=fit_s,
+        moabb=reference(spec.name, paradigm) if reference else None,
+    )
+    return result, oof
+
+
+def make_score(
+    pipeline: str,
+    y: np.ndarray,
+    fold_scores: Sequence[float],
+    oof: np.ndarray,
+    classes: Sequence[str],
+    *,
+    paradigm: str,
+    dataset: str,
+    subject: str | None,
+    n_channels: int,
+    band: Sequence[float] | None,
+    tmin: float | None,
+    tmax: float | None,
+    seed: int,
+    fit_time_s: float = 0.0,
+    moabb: dict[str, Any] | None = None,
+) -> PipelineScore:
+    """A :class:`PipelineScore` from fold scores and out-of-fold probabilities (logged).
+
+    Parameters
+    ----------
+    y : ndarray of str, shape (n_epochs,)
+    fold_scores : sequence of float, one per fold
+    oof : ndarray, shape (n_epochs, n_classes)
+        Columns in the order of ``classes``; gives the pooled confusion matrix.
+    """
+    cls = list(classes)
+    pred = np.asarray(cls)[np.argmax(oof, axis=1)]
+    result = PipelineScore(
+        pipeline=pipeline,
+        paradigm=paradigm,
+        metric="roc_auc" if len(cls) == 2 else "accuracy",
+        mean=float(np.nanmean(fold_scores)),
+        std=float(np.nanstd(fold_scores)),
+        folds=[float(s) for s in fold_scores],
+        dataset=dataset,
+        subject=subject,
+        n_epochs=len(y),
+        n_channels=int(n_channels),
+        classes=cls,
+        band=None if band is None else (float(band[0]), float(band[1])),
+        tmin=tmin,
+        tmax=tmax,
+        n_folds=len(fold_scores),
+        seed=int(seed),
+        fit_time_s=float(fit_time_s),
+        confusion=[[int(np.sum((y == t) & (pred == q))) for q in cls] for t in cls],
+        moabb=moabb,
+    )
+    logger.info(
+        "%s %s %s: %s %.3f +/- %.3f",
+        dataset,
+        subject or "",
+        pipeline,
+        result.metric,
+        result.mean,
+        result.std,
+    )
+    return result
+
+
+def chance_level(
+    pipeline: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    meta: dict[str, Any],
+    folds: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    n_permutations: int,
+    seed: int,
+    params: dict[str, Any] | None = None,
+    on_fold: Callable[[], None] | None = None,
+) -> list[float]:
+    """Mean CV scores of ``pipeline`` refitted on ``n_permutations`` label permutations.
+
+    Labels are shuffled inside each test fold (seeded by ``seed``), so every train set keeps
+    its class counts.
+
+    Returns
+    -------
+    null : list of float, length n_permutations
+    """
+    spec = get_pipeline(pipeline)
+    rng = np.random.default_rng(seed)
+    p = {k: v for k, v in (params or {}).items() if k in spec.parameters()}
+    null = []
+    for _ in range(n_permutations):
+        s, *_ = cross_validate(
+            spec.name,
+            X,
+            _permuted(y, folds, rng),
+            folds,
+            sfreq=meta.get("sfreq"),
+            params=p,
+            on_fold=on_fold,
+        )
+        null.append(float(np.nanmean(s)))
+    return null
+
+
+def set_chance(result: PipelineScore, null: Sequence[float], pipeline: str, n: int) -> None:
+    """Record a permutation null distribution (its mean and 95th percentile) on a result."""
+    result.chance = float(np.mean(null))
+    result.chance_p95 = float(np.percentile(null, 95))
+    result.chance_pipeline = pipeline
+    result.n_permutations = int(n)
+
+
 def _evaluate(
     source: EpochSource,
     pipelines: Sequence[str],
@@ -296,8 +501,6 @@ def _evaluate(
     first = specs[0].band if specs[0].fixed_band else protocol_band
     _, y0, _ = epochs_in(first)
     folds = make_folds(y0, n_folds, seed)
-    classes = sorted(set(y0.tolist()))
-    metric = "roc_auc" if len(classes) == 2 else "accuracy"
     names = [s.name for s in specs]
     chance_name = None
     if n_permutations > 0:
@@ -316,68 +519,39 @@ def _evaluate(
                     "cannot use identical folds"
                 )
             bar.set_postfix_str(spec.name)
-            p = {k: v for k, v in (params or {}).items() if k in spec.parameters()}
-            fold_scores, oof, cls, fit_s = cross_validate(
-                spec.name, X, y, folds, sfreq=meta.get("sfreq"), params=p, on_fold=bar.update
-            )
-            oofs[spec.name] = oof
-            pred = np.asarray(cls)[np.argmax(oof, axis=1)]
-            confusion = [[int(np.sum((y == t) & (pred == q))) for q in cls] for t in cls]
-            results.append(
-                PipelineScore(
-                    pipeline=spec.name,
-                    paradigm=paradigm,
-                    metric=metric,
-                    mean=float(np.nanmean(fold_scores)),
-                    std=float(np.nanstd(fold_scores)),
-                    folds=[float(s) for s in fold_scores],
-                    dataset=dataset,
-                    subject=subject,
-                    n_epochs=len(y),
-                    n_channels=int(X.shape[1]),
-                    classes=list(cls),
-                    band=b,
-                    tmin=meta.get("tmin"),
-                    tmax=meta.get("tmax"),
-                    n_folds=len(folds),
-                    seed=int(seed),
-                    fit_time_s=fit_s,
-                    confusion=confusion,
-                    moabb=reference(spec.name, paradigm) if reference else None,
-                )
-            )
-            logger.info(
-                "%s %s %s: %s %.3f +/- %.3f",
-                dataset,
-                subject or "",
+            result, oofs[spec.name] = score_pipeline(
                 spec.name,
-                metric,
-                results[-1].mean,
-                results[-1].std,
+                X,
+                y,
+                meta,
+                folds,
+                paradigm=paradigm,
+                dataset=dataset,
+                subject=subject,
+                seed=seed,
+                band=b,
+                params=params,
+                reference=reference,
+                on_fold=bar.update,
             )
+            results.append(result)
         if chance_name:
             bar.set_postfix_str(f"chance ({chance_name})")
             cspec = get_pipeline(chance_name)
             X, y, meta = epochs_in(cspec.band if cspec.fixed_band else protocol_band)
-            rng = np.random.default_rng(seed)
-            p = {k: v for k, v in (params or {}).items() if k in cspec.parameters()}
-            null = []
-            for _ in range(n_permutations):
-                s, *_ = cross_validate(
-                    chance_name,
-                    X,
-                    _permuted(y, folds, rng),
-                    folds,
-                    sfreq=meta.get("sfreq"),
-                    params=p,
-                    on_fold=bar.update,
-                )
-                null.append(float(np.nanmean(s)))
+            chance = chance_level(
+                chance_name,
+                X,
+                y,
+                meta,
+                folds,
+                n_permutations=n_permutations,
+                seed=seed,
+                params=params,
+                on_fold=bar.update,
+            )
             for r in results:
-                r.chance = float(np.mean(null))
-                r.chance_p95 = float(np.percentile(null, 95))
-                r.chance_pipeline = chance_name
-                r.n_permutations = n_permutations
+                set_chance(r, chance, chance_name, n_permutations)
     finally:
         bar.close()
     return results, {"epochs": cache, "oof": oofs, "folds": folds}

@@ -7,10 +7,24 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from bci.evaluation.protocol import PipelineScore
 
-__all__ = ["CSV_COLUMNS", "format_table", "write_results"]
+__all__ = [
+    "CSV_COLUMNS",
+    "PLAIN_PIPELINES",
+    "format_subject_matrix",
+    "format_summary",
+    "format_table",
+    "summarise_subjects",
+    "write_results",
+]
+
+#: Plain pyRiemann pipelines: the in-run baseline every other pipeline must beat.
+PLAIN_PIPELINES = ("ts-lr", "ts-svm", "mdm")
 
 #: Columns of ``results.csv`` (``folds`` joined by ``;``).
 CSV_COLUMNS = (
@@ -123,3 +137,131 @@ def write_results(scores: Sequence[PipelineScore], outdir: str | Path) -> tuple[
             }
             w.writerow(["" if row.get(c) is None else row.get(c) for c in CSV_COLUMNS])
     return jpath, cpath
+
+
+def _by_pipeline(scores: Sequence[PipelineScore]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for s in scores:
+        out.setdefault(s.pipeline, {})[str(s.subject)] = s.mean
+    return out
+
+
+def summarise_subjects(
+    scores: Sequence[PipelineScore], reference: str = "ts-lr", margin: float = 0.03
+) -> dict[str, Any]:
+    """Per pipeline: mean ± sd over subjects, range, and the paired difference to ``reference``.
+
+    Parameters
+    ----------
+    scores : sequence of PipelineScore
+        One per (subject, pipeline), all on the same folds per subject.
+    reference : str
+        The in-run reference pipeline (plain pyRiemann TS+LR).
+    margin : float
+        The target: best non-plain mean >= best plain mean + ``margin``.
+
+    Returns
+    -------
+    summary : dict
+        ``pipelines`` {name: {n_subjects, mean, sd (ddof=1), min, max, worst_subject,
+        diff_vs_reference, diff_sd, wins, losses, moabb}}, ``reference``, ``best_plain``,
+        ``best_other``, ``margin``, ``target_met``.
+    """
+    by = _by_pipeline(scores)
+    moabb = {s.pipeline: s.moabb for s in scores if s.moabb}
+    ref = by.get(reference, {})
+    rows: dict[str, dict[str, Any]] = {}
+    for name, per in by.items():
+        subs = sorted(per)
+        v = np.array([per[k] for k in subs], dtype=float)
+        row: dict[str, Any] = {
+            "n_subjects": len(subs),
+            "mean": float(np.nanmean(v)),
+            "sd": float(np.nanstd(v, ddof=1)) if len(v) > 1 else 0.0,
+            "min": float(np.nanmin(v)),
+            "max": float(np.nanmax(v)),
+            "worst_subject": subs[int(np.nanargmin(v))],
+            "moabb": moabb.get(name),
+        }
+        common = [k for k in subs if k in ref]
+        if common and name != reference:
+            d = np.array([per[k] - ref[k] for k in common])
+            row["diff_vs_reference"] = float(np.mean(d))
+            row["diff_sd"] = float(np.std(d, ddof=1)) if len(d) > 1 else 0.0
+            row["wins"] = int(np.sum(d > 1e-9))
+            row["losses"] = int(np.sum(d < -1e-9))
+        rows[name] = row
+    plain = {k: v["mean"] for k, v in rows.items() if k in PLAIN_PIPELINES}
+    other = {k: v["mean"] for k, v in rows.items() if k not in PLAIN_PIPELINES}
+    best_plain = max(plain, key=plain.__getitem__) if plain else None
+    best_other = max(other, key=other.__getitem__) if other else None
+    met = None
+    if best_plain and best_other:
+        met = bool(other[best_other] >= plain[best_plain] + margin - 1e-12)
+    return {
+        "reference": reference,
+        "pipelines": rows,
+        "best_plain": best_plain,
+        "best_other": best_other,
+        "margin": margin,
+        "target_met": met,
+    }
+
+
+def format_subject_matrix(scores: Sequence[PipelineScore]) -> str:
+    """Rows: subjects; columns: pipelines (mean over folds); last column: chance p95."""
+    if not scores:
+        return "(no results)"
+    by = _by_pipeline(scores)
+    names = list(by)
+    subjects = sorted({str(s.subject) for s in scores})
+    p95 = {str(s.subject): s.chance_p95 for s in scores if s.chance_p95 is not None}
+    w = max(8, *(len(n) + 2 for n in names))
+    out = ["subject".ljust(9) + "".join(n.rjust(w) for n in names) + "chance p95".rjust(12)]
+    for sub in subjects:
+        best = max((by[n].get(sub, -math.inf) for n in names), default=-math.inf)
+        cells = []
+        for n in names:
+            v = by[n].get(sub)
+            mark = "*" if v is not None and math.isclose(v, best, abs_tol=1e-9) else " "
+            cells.append((_num(v) + mark).rjust(w))
+        out.append(sub.ljust(9) + "".join(cells) + _num(p95.get(sub)).rjust(12))
+    return "\n".join(out)
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """Per pipeline: mean ± sd over subjects, range, paired difference to the reference."""
+    ref = summary["reference"]
+    head = (
+        f"{'pipeline':<10}{'n':>3}  {'mean ± sd':<14}{'min':>7}{'max':>7}  {'worst':<6}"
+        f"{'vs ' + ref + ' (paired)':>24}{'W/L':>7}  MOABB (context)"
+    )
+    out = [head, "-" * len(head)]
+    for name, r in summary["pipelines"].items():
+        diff = "-"
+        wl = "-"
+        if "diff_vs_reference" in r:
+            diff = f"{r['diff_vs_reference']:+.3f} ± {r['diff_sd']:.3f}"
+            wl = f"{r['wins']}/{r['losses']}"
+        m = r.get("moabb")
+        ctx = f"{m['mean']:.3f} ± {m['std']:.3f} {m['pipeline']}" if m else "-"
+        out.append(
+            f"{name:<10}{r['n_subjects']:>3}  {_num(r['mean']) + ' ± ' + _num(r['sd']):<14}"
+            f"{_num(r['min']):>7}{_num(r['max']):>7}  {r['worst_subject']:<6}{diff:>24}"
+            f"{wl:>7}  {ctx}"
+        )
+    bp, bo = summary["best_plain"], summary["best_other"]
+    if bp and bo:
+        rows = summary["pipelines"]
+        gap = rows[bo]["mean"] - rows[bp]["mean"]
+        verdict = "met" if summary["target_met"] else "NOT met"
+        out.append(
+            f"\ntarget (best non-plain >= best plain + {summary['margin']:.2f}): {verdict} - "
+            f"best plain {bp} {rows[bp]['mean']:.3f}, best other {bo} {rows[bo]['mean']:.3f} "
+            f"({gap:+.3f})"
+        )
+    out.append(
+        "mean ± sd over subjects (sd ddof=1) of each subject's mean over folds; paired: "
+        "per-subject difference on identical folds; W/L: subjects better/worse than " + ref
+    )
+    return "\n".join(out)

@@ -7,6 +7,9 @@ Client paths are confined to the recordings folder and ``Settings.replay_roots``
 else is one uniform :class:`~bci.errors.NotFoundError` that never quotes a file.
 """
 
+# Long module: the facade is the API's one door (every operation of the service as a plain
+# call); splitting it would give the API several objects to reach into again.
+
 from __future__ import annotations
 
 import logging
@@ -157,13 +160,19 @@ class BCIService:
             if markers:
                 marker_sources.append(m.open_marker_source(markers, timeout))
             elif name:
-                for suffix in ("-markers", "-annotations"):
-                    try:
-                        marker_sources.append(m.open_marker_source(f"{name}{suffix}", 0.3))
+                # "<name>-markers" (LabRecorder-era tools) or "<name>-annotations" (mne-lsl);
+                # with a marker_map the markers are expected: keep looking within the budget.
+                until = time.monotonic() + (timeout if marker_map else 0.0)
+                while not marker_sources:
+                    for suffix in ("-markers", "-annotations"):
+                        try:
+                            marker_sources.append(m.open_marker_source(f"{name}{suffix}", 0.3))
+                            break
+                        except StreamNotFoundError:
+                            pass  # a stream without its own marker stream is normal
+                    if time.monotonic() >= until:
                         break
-                    except StreamNotFoundError:
-                        pass  # a stream without its own marker stream is normal
-            left = max(0.1, deadline - time.monotonic()) if markers else timeout
+            left = max(0.5, deadline - time.monotonic()) if markers or marker_map else timeout
             try:
                 source = m.open_lsl_source(name, type, source_id, left, dejitter=dejitter)
             except BaseException:
@@ -187,6 +196,11 @@ class BCIService:
             lsl_outlet=lsl_outlet,
             adaptation=adaptation,
         )
+        if marker_map and not marker_sources:
+            session.warnings.append(
+                f"marker_map is set but no marker stream was found ('{name}-markers' or "
+                f"'{name}-annotations'); name it with \"markers\""
+            )
         return self.manager.session_status(session.id)
 
     def list_sessions(self) -> list[dict[str, Any]]:

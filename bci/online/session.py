@@ -17,6 +17,9 @@ it when no engine steps the session (unit tests, before the engine starts, after
 so a command always completes and nothing waits for a step that will never come.
 """
 
+# Long module: the step, the command inbox, subscriptions and the status are one state
+# machine over one lock; what happens to samples is already in the stages' modules.
+
 from __future__ import annotations
 
 import logging
@@ -348,15 +351,9 @@ class DecodingSession:
         return self._stamp(value, t, source)
 
     def _stamp(self, value: str, t: float | None, source: str, stream: str = "") -> Marker:
-        value = str(value)
-        mapped = self.marker_map.get(value) if source == "lsl" else None
-        m = Marker(
-            t=self._now() if t is None else float(t),
-            value=value,
-            source=source,
-            stream=stream,
-            label=mapped,
-        )
+        label = self.marker_map.get(str(value)) if source == "lsl" else None
+        t = self._now() if t is None else float(t)
+        m = Marker(t=t, value=str(value), source=source, stream=stream, label=label)
         self.markers.append(m)
         out: list[Message] = []
         for stage in self._marker_hooks:
@@ -364,11 +361,11 @@ class DecodingSession:
         self.publish(
             MarkerMessage(
                 session_id=self.id,
-                t=m.t,
+                t=t,
                 value=m.value,
-                source=m.source,
-                stream=m.stream or None,
-                mapped=m.label,
+                source=source,
+                stream=stream or None,
+                mapped=label,
             )
         )
         self._publish_all(out)
@@ -397,9 +394,9 @@ class DecodingSession:
         now = self._clock()
         for ms in self.marker_sources:
             try:
-                desc = getattr(ms, "description", None)
+                name = getattr(getattr(ms, "description", None), "name", "")
                 for t, value in ms.pull():
-                    self._stamp(value, t, "lsl", desc.name if desc is not None else "")
+                    self._stamp(value, t, "lsl", name)
             except Exception as exc:  # a marker stream problem must not stop decoding
                 self._warn(f"marker stream failed: {exc}")
         try:
@@ -407,10 +404,9 @@ class DecodingSession:
         except BCIError as exc:
             self.fail(str(exc))
             return
-        drain = getattr(self.source, "drain_warnings", None)
-        if drain is not None:  # unknown units, repeated/backward timestamps (LSL inlets)
-            for text in drain():
-                self._warn(text)
+        # LSL inlets: unknown units, repeated or backward timestamps.
+        for text in getattr(self.source, "drain_warnings", list)():
+            self._warn(text)
         if chunk.n_samples == 0:
             self._check_stall(now)
         else:

@@ -7,11 +7,15 @@ import time
 import numpy as np
 import pytest
 from _helpers import wait_until
-from conftest import CH, SFREQ
 
 from bci.decoders.model import Model, train_model
 
 pytestmark = pytest.mark.network
+
+# The montage of tests/api/conftest.py's NoiseOutlet (not imported: tests/browser has a
+# conftest of the same module name).
+CH = ["FC3", "FC4", "C3", "Cz", "C4", "CP3", "CP4", "Pz"]
+SFREQ = 250.0
 
 
 @pytest.fixture

@@ -138,8 +138,8 @@ def test_a_message_is_encoded_once_for_all_clients():
             "t": 1.5,
             "value": "go",
             "source": "http",
-            "stream": None,  # an app event has no source stream
-            "mapped": None,  # and no marker_map entry
+            "stream": None,
+            "mapped": None,
         }
     )
     other = MarkerMessage(session_id="1", t=2.5, value="go", source="http")

@@ -88,7 +88,7 @@ def test_player_lsl_edf_through_the_service(live_server, manager, r04, stream_na
                     kind = msg["type"]
                     if kind == "prediction":
                         got["pred"].append(msg)
-                    elif kind == "marker" and "mapped" in msg:
+                    elif kind == "marker" and msg.get("mapped"):
                         got["mapped"].append((msg["value"], msg["mapped"]))
                     elif kind == "signal" and msg["quality"]:
                         got["quality"].append(msg["quality"])
@@ -158,11 +158,11 @@ def test_player_lsl_string_annotations_are_mapped(live_server, r04, stream_name)
         def events() -> list:
             return httpx.get(f"{live_server.http}/sessions/{sid}/events").json()
 
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not any(e["value"] == "T2" for e in events()):
+        deadline = time.monotonic() + 25
+        while time.monotonic() < deadline and not {"T1", "T2"} & {e["value"] for e in events()}:
             time.sleep(0.2)
         values = [e["value"] for e in events()]
-        assert "T2" in values, values  # the first class annotation, at 4.2 s
+        assert {"T1", "T2"} & set(values), values  # class annotations every ~8 s
         assert all(e["source"] == "lsl" for e in events())
     finally:
         player.stop()

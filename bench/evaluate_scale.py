@@ -1,0 +1,141 @@
+"""Serial vs Dask evaluation on the same tasks: wall time, speed-up, identical results.
+
+Runs the within-session tasks of ``bci evaluate`` (every subject x pipeline, plus each
+subject's permutation chance level) once in this process and once on Dask, checks that the
+two give the same numbers, and prints the ratio. The Dask time includes starting the local
+cluster; each worker loads the subjects it is given (nothing but paths and parameters is
+shipped).
+
+    python bench/evaluate_scale.py                       # S001-S010, 2 local workers
+    python bench/evaluate_scale.py --workers 4 --subjects 1-5
+    python bench/evaluate_scale.py --scheduler tcp://HOST:8786   # an existing cluster
+
+On a shared machine the ratio depends on what else runs: the load average before and after,
+and the speed-up that the same number of processes of pure-Python work reach (the machine's
+ceiling at that moment), are printed beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("LSLAPICFG", str(ROOT / "configs" / "lsl" / "loopback.cfg"))
+_shared = ROOT.parent / "shared" / "data"
+if "BCI_DATA_PATH" not in os.environ and _shared.is_dir():
+    os.environ["BCI_DATA_PATH"] = str(_shared)
+
+
+def _comparable(results: list) -> list:
+    """Results without the wall-clock fit times (the only field that may differ)."""
+    out = []
+    for r in results:
+        if r is not None and "score" in r:
+            r = {**r, "score": {k: v for k, v in r["score"].items() if k != "fit_time_s"}}
+        out.append(r)
+    return out
+
+
+def _burn(n: int) -> float:
+    t = time.perf_counter()
+    s = 0
+    for i in range(n):
+        s += i * i
+    return time.perf_counter() - t
+
+
+def machine_parallelism(workers: int, n: int = 20_000_000) -> float:
+    """Speed-up of ``workers`` processes of pure-Python work over one doing it all.
+
+    The ceiling any parallel run can reach on this machine right now (other users' load
+    included); about ``workers`` on an idle machine with that many free cores.
+    """
+    import multiprocessing as mp
+
+    t0 = time.perf_counter()
+    for _ in range(workers):
+        _burn(n)
+    serial = time.perf_counter() - t0
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(workers) as pool:
+        pool.map(_burn, [1000] * workers)  # start-up outside the timing
+        t0 = time.perf_counter()
+        pool.map(_burn, [n] * workers)
+        parallel = time.perf_counter() - t0
+    return serial / parallel
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bci.evaluation.cli import parse_subjects
+
+    from bci.datasets.eegbci import data_path
+    from bci.evaluation.runner import run_tasks
+    from bci.evaluation.tasks import DataSpec, load_epochs, within_tasks
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--subjects", default="1-10")
+    ap.add_argument("--pipelines", default="ts-lr,ts-svm,mdm,fgmdm,csp-lda")
+    ap.add_argument("--permutations", type=int, default=5)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--workers", type=int, default=2, help="local Dask workers (1 thread each)")
+    ap.add_argument("--scheduler", default=None, help="an existing scheduler instead")
+    args = ap.parse_args(argv)
+
+    folder = data_path()
+    data = [
+        DataSpec(s, "imagery-left-right", None if folder is None else str(folder))
+        for s in parse_subjects(args.subjects)
+    ]
+    tasks = within_tasks(
+        data,
+        [p.strip() for p in args.pipelines.split(",")],
+        band=(8.0, 32.0),
+        n_folds=args.folds,
+        seed=args.seed,
+        n_permutations=args.permutations,
+    )
+    print(
+        f"{len(tasks)} tasks: {len(data)} subjects x {args.pipelines} + chance "
+        f"({args.permutations} permutations), {args.folds} folds, seed {args.seed}"
+    )
+    n_par = args.workers if not args.scheduler else 2
+    ceiling0 = machine_parallelism(n_par)
+    load0 = os.getloadavg()
+    load_epochs.cache_clear()
+    t0 = time.perf_counter()
+    serial, f1 = run_tasks(tasks, progress=False)
+    t_serial = time.perf_counter() - t0
+    where = args.scheduler or f"{args.workers} local workers"
+    t0 = time.perf_counter()
+    dist, f2 = run_tasks(
+        tasks,
+        workers=0 if args.scheduler else args.workers,
+        scheduler=args.scheduler,
+        progress=False,
+    )
+    t_dask = time.perf_counter() - t0
+    load1 = os.getloadavg()
+    ceiling1 = machine_parallelism(n_par)
+    same = _comparable(serial) == _comparable(dist)
+    print(f"serial (in-process): {t_serial:8.1f} s")
+    print(f"dask ({where}): {t_dask:8.1f} s  (cluster start included)")
+    print(f"speed-up: {t_serial / t_dask:.2f}x   identical results: {same}")
+    print(f"failures: serial {len(f1)}, dask {len(f2)}")
+    print(
+        f"machine ceiling: {n_par} processes of pure-Python work ran {ceiling0:.2f}x (before) "
+        f"and {ceiling1:.2f}x (after) faster than one"
+    )
+    print(
+        f"load average (1 min) before {load0[0]:.1f}, after {load1[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    return 0 if same and not f1 and not f2 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
