@@ -5,25 +5,30 @@ Also locates the shipped ``configs/`` folder (headsets, paradigms, LSL configura
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import secrets
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bci.errors import ConfigError
 from bci.registry import Registry
 
 __all__ = [
     "Settings",
+    "client_token",
     "configs_dir",
     "get_settings",
+    "is_loopback",
     "load_registry",
     "load_settings",
     "load_toml_model",
+    "service_token",
 ]
 
 _PKG_DIR = Path(__file__).resolve().parent
@@ -84,6 +89,49 @@ class Settings(BaseSettings):
     record: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # ---- security (README "Security"): who may call the API, from where, with what
+    # The bearer token; None -> generated once into data_dir/token (mode 0600).
+    token: SecretStr | None = None
+    # Extra browser origins allowed on the WebSocket and by CORS, e.g. "http://tablet.lan:5173".
+    # The service's own origin (same host and port) and loopback origins are always allowed.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Extra Host header values served (the names this machine is reached by on the LAN).
+    # Loopback names, the bound address and this machine's hostname are always trusted.
+    trusted_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Folders whose files POST /replays may publish (besides data_dir/recordings).
+    replay_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    # Largest JSON request body; model uploads have their own cap (the model file limit).
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_concurrent_uploads: int = Field(2, ge=1, le=16)
+    # WebSocket events a client may send per second (token bucket; burst = 2 s of rate).
+    ws_event_rate: float = Field(20.0, gt=0, le=10_000)
+    # Stream resolutions (POST /sessions, GET /streams) running at once, and waiting at most.
+    max_concurrent_resolves: int = Field(4, ge=1, le=32)
+    max_pending_resolves: int = Field(16, ge=0, le=1024)
+
+    @field_validator("allowed_origins", "trusted_hosts", "replay_roots", mode="before")
+    @classmethod
+    def _split_list(cls, v: Any) -> Any:
+        """``BCI_REPLAY_ROOTS=/a:/b`` or ``"a,b"`` or a JSON list, as well as a TOML list."""
+        if isinstance(v, str):
+            v = v.strip()
+            if v.startswith("["):
+                import json
+
+                return json.loads(v)
+            sep = "," if "," in v or "://" in v else os.pathsep
+            return [x.strip() for x in v.split(sep) if x.strip()]
+        return v
+
+    @field_validator("token")
+    @classmethod
+    def _token_strong(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 16:
+            raise ValueError(
+                f"token must be at least 16 characters, got {len(v.get_secret_value())}"
+            )
+        return v
+
     @field_validator("h_freq")
     @classmethod
     def _band_ordered(cls, v: float, info: Any) -> float:
@@ -91,6 +139,72 @@ class Settings(BaseSettings):
         if lo is not None and v <= lo:
             raise ValueError(f"h_freq must be above l_freq ({lo}), got {v}")
         return v
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the service on this machine (127.0.0.0/8, ::1, localhost)."""
+    h = host.strip("[]").lower()
+    if h == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def service_token(settings: Settings) -> str:
+    """The API bearer token: ``settings.token`` (``BCI_TOKEN``), else the one in ``data_dir``.
+
+    On first use a random token (256 bits) is written to ``data_dir/token`` with mode 0600;
+    later starts read it back. Delete the file (or set ``BCI_TOKEN``) to rotate it.
+
+    Raises
+    ------
+    ConfigError
+        The token file cannot be written or read, or is readable by other users.
+    """
+    if settings.token is not None:
+        return settings.token.get_secret_value()
+    path = Path(settings.data_dir) / "token"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigError(f"Cannot create the token file {path}: {exc}") from exc
+    else:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_urlsafe(32) + "\n")
+    try:
+        mode = path.stat().st_mode & 0o777
+        token = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read the token file {path}: {exc}") from exc
+    if mode & 0o077:
+        raise ConfigError(
+            f"The token file {path} has mode {mode:o}; it must be readable by its owner only: "
+            f"chmod 600 {path}"
+        )
+    if len(token) < 16:
+        raise ConfigError(
+            f"The token file {path} holds {len(token)} characters, expected at least 16: "
+            "delete it to generate a new token"
+        )
+    return token
+
+
+def client_token(settings: Settings) -> str | None:
+    """The token a local client (``bci calibrate``) sends: ``BCI_TOKEN``, else the token file.
+
+    Never creates a file: None when neither exists.
+    """
+    if settings.token is not None:
+        return settings.token.get_secret_value()
+    try:
+        return (Path(settings.data_dir) / "token").read_text(encoding="ascii").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:

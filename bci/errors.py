@@ -14,10 +14,13 @@ __all__ = [
     "DataError",
     "DecoderError",
     "LSLUnavailableError",
+    "ModelExistsError",
     "ModelMismatchError",
     "ModelNotFoundError",
     "NotCalibratedError",
     "NotFoundError",
+    "PayloadTooLargeError",
+    "ServiceBusyError",
     "SessionNotFoundError",
     "SessionStateError",
     "SignalError",
@@ -76,6 +79,10 @@ class ModelMismatchError(DecoderError):
     """A model does not match the session (channels, rate or classes)."""
 
 
+class ModelExistsError(DecoderError):
+    """An uploaded model has the id of a stored model with different content."""
+
+
 class NotFoundError(BCIError, KeyError):
     """A named resource (session, model, recording) does not exist."""
 
@@ -97,3 +104,11 @@ class SessionStateError(BCIError):
 
 class CommandTimeoutError(BCIError):
     """A command queued on a session was not applied in time (the engine is stuck)."""
+
+
+class PayloadTooLargeError(BCIError):
+    """An upload or request body is larger than its limit (declared or actual size)."""
+
+
+class ServiceBusyError(BCIError):
+    """Too many requests of one kind (stream resolutions, uploads) are in progress; retry."""

@@ -85,11 +85,14 @@ def main(argv: list[str] | None = None) -> int:
 
     port = free_port()
     tag = uuid.uuid4().hex[:8]
+    token = f"bench-token-{uuid.uuid4().hex}"  # the demo's API token (BCI_TOKEN)
+    auth = {"Authorization": f"Bearer {token}"}
     demo = subprocess.Popen(
         [sys.executable, "-m", "bci.cli", "demo", "--port", str(port), "--name", f"demo-{tag}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env={**os.environ, "BCI_TOKEN": token},
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -110,11 +113,15 @@ def main(argv: list[str] | None = None) -> int:
         pusher = SamplePusher(f"bench-{tag}", list(h.ch_names), h.sfreq, seconds)
         pusher.start()
         r = httpx.post(
-            f"{base}/sessions", json={"name": f"bench-{tag}", "model_id": model_id}, timeout=10
+            f"{base}/sessions",
+            json={"name": f"bench-{tag}", "model_id": model_id},
+            headers=auth,
+            timeout=10,
         )
         r.raise_for_status()
         sid = r.json()["id"]
-        preds = asyncio.run(collect(f"ws://127.0.0.1:{port}/ws/sessions/{sid}", args.n))
+        url = f"ws://127.0.0.1:{port}/ws/sessions/{sid}?token={token}"
+        preds = asyncio.run(collect(url, args.n))
         pusher.stop.set()
         lat, server_lat, compute = [], [], []
         for msg, recv in preds:

@@ -12,6 +12,10 @@ from bci.api.server import make_server
 
 T = TypeVar("T")
 
+#: The API token of every test service (settings fixtures pass it as ``token``).
+TEST_TOKEN = "test-token-0123456789abcdef"
+AUTH = {"Authorization": f"Bearer {TEST_TOKEN}"}
+
 
 def wait_until(pred: Callable[[], T], timeout: float = 8.0, every: float = 0.02) -> T:
     """Poll ``pred`` until it returns something truthy; fail after ``timeout`` seconds."""
@@ -54,6 +58,14 @@ class LiveServer:
     @property
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
+
+    def ws_url(self, path: str, token: str | None = TEST_TOKEN) -> str:
+        """``ws://.../path`` with the token as a query parameter (as a feedback app may)."""
+        sep = "&" if "?" in path else "?"
+        return f"{self.ws}{path}" + (f"{sep}token={token}" if token else "")
+
+    #: Headers that authenticate an HTTP request to the test service.
+    headers = AUTH
 
     def stop(self) -> None:
         self.server.should_exit = True

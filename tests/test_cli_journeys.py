@@ -42,6 +42,7 @@ def test_unknown_headset_is_a_clear_cli_error(capsys):
 def test_bci_demo_serves_live_predictions(tmp_path, stream_name):
     port = free_port()
     env = {**os.environ, "BCI_DATA_DIR": str(tmp_path)}
+    env.pop("BCI_TOKEN", None)  # the demo generates its token into BCI_DATA_DIR
     proc = subprocess.Popen(
         [sys.executable, "-m", "bci.cli", "demo", "--port", str(port), "--name", stream_name],
         stdout=subprocess.PIPE,
@@ -58,6 +59,7 @@ def test_bci_demo_serves_live_predictions(tmp_path, stream_name):
             assert time.monotonic() < deadline, "bci demo did not start within 60 s"
             try:
                 sessions = httpx.get(f"{base}/sessions", timeout=1).json()
+                token = (tmp_path / "token").read_text().strip()
                 session = sessions[0] if sessions and sessions[0]["model"] else None
             except httpx.HTTPError:
                 pass
@@ -65,8 +67,12 @@ def test_bci_demo_serves_live_predictions(tmp_path, stream_name):
         assert session["id"] == "1" and session["stream"]["name"] == stream_name
         assert session["model"]["cv_score"] > 0.75
 
+        assert oct((tmp_path / "token").stat().st_mode & 0o777) == "0o600"
+        auth = {"Authorization": f"Bearer {token}"}
+
         async def listen():
-            async with websockets.connect(f"ws://127.0.0.1:{port}/ws/sessions/1") as ws:
+            url = f"ws://127.0.0.1:{port}/ws/sessions/1?token={token}"
+            async with websockets.connect(url) as ws:
                 preds = []
                 while len(preds) < 16:
                     msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
@@ -78,20 +84,25 @@ def test_bci_demo_serves_live_predictions(tmp_path, stream_name):
         assert {p["label"] for p in preds} <= {"left", "right"}
         assert preds[-1]["model_id"] == session["model"]["id"]
         r = httpx.put(
-            f"{base}/synthetic/{stream_name}/condition", json={"condition": "imagine_left"}
+            f"{base}/synthetic/{stream_name}/condition",
+            json={"condition": "imagine_left"},
+            headers=auth,
         )
         assert r.json() == {"name": stream_name, "condition": "imagine_left", "auto_cues": False}
         time.sleep(0.2)
         listing = httpx.get(f"{base}/synthetic").json()
         assert listing == [{"name": stream_name, "condition": "imagine_left", "auto_cues": False}]
-        r = httpx.put(f"{base}/synthetic/{stream_name}/condition", json={"condition": "fly"})
+        r = httpx.put(
+            f"{base}/synthetic/{stream_name}/condition", json={"condition": "fly"}, headers=auth
+        )
         assert r.status_code == 422 and "Unknown condition 'fly'" in r.json()["detail"]
         assert httpx.get(f"{base}/").status_code == 200  # the dashboard
         n_pushed = httpx.get(f"{base}/sessions/1").json()["counts"]["samples"]
     finally:
         proc.kill()  # SIGKILL mid-recording: no chance to close the file
         out, _ = proc.communicate(timeout=15)
-    assert f"ws://127.0.0.1:{port}/ws/sessions/1" in out
+    assert f"ws://127.0.0.1:{port}/ws/sessions/1?token={token}" in out
+    assert f"/?session=1#token={token}" in out
     assert proc.returncode == -9
     # the session's recording (on by default) loads up to what was flushed
     (rec,) = (tmp_path / "recordings").glob("session-1-*.xdf")

@@ -7,12 +7,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from bci.config import Settings
-from bci.online.manager import SessionManager
+from bci.online.service import BCIService
+
+__all__ = ["ServiceDep", "SettingsDep", "get_service"]
 
 
-def get_manager(request: Request) -> SessionManager:
-    manager: SessionManager = request.app.state.manager
-    return manager
+def get_service(request: Request) -> BCIService:
+    service: BCIService = request.app.state.service
+    return service
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -20,5 +22,5 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-ManagerDep = Annotated[SessionManager, Depends(get_manager)]
+ServiceDep = Annotated[BCIService, Depends(get_service)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

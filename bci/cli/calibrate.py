@@ -15,11 +15,14 @@ from bci.errors import BCIError
 __all__ = ["register", "run"]
 
 
-def _request(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+def _request(
+    method: str, url: str, body: dict[str, Any] | None = None, token: str | None = None
+) -> Any:
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(
-        url, data=data, method=method, headers={"content-type": "application/json"}
-    )
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read() or b"null")
@@ -42,6 +45,11 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--url", default="http://127.0.0.1:8000", help="the service")
     p.add_argument("--session", required=True, help="session id (see GET /sessions)")
+    p.add_argument(
+        "--token",
+        default=None,
+        help="API token (default: BCI_TOKEN, else the token file in BCI_DATA_DIR)",
+    )
     p.add_argument("--paradigm", default="imagery-left-right")
     p.add_argument("--trials-per-class", type=int, default=None)
     p.add_argument("--pipeline", default=None, help="default: the session's pipeline")
@@ -54,6 +62,9 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from bci.config import client_token, load_settings
+
+    token = args.token or client_token(load_settings())
     base = f"{args.url.rstrip('/')}/sessions/{args.session}/calibration"
     body = {
         "paradigm": args.paradigm,
@@ -65,12 +76,12 @@ def run(args: argparse.Namespace) -> int:
         "rest_s": args.rest_s,
         "jitter_s": args.jitter_s,
     }
-    prog = _request("POST", base, {k: v for k, v in body.items() if v is not None})
+    prog = _request("POST", base, {k: v for k, v in body.items() if v is not None}, token)
     bar = tqdm(total=prog["n_trials"], unit="trial", desc="calibration", file=sys.stderr)
     try:
         while prog["state"] in ("running", "fitting"):
             time.sleep(0.1)
-            prog = _request("GET", base)
+            prog = _request("GET", base, token=token)
             bar.n = prog["trial"]
             cur = prog.get("current") or {}
             bar.set_postfix_str(

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from bci.cli._common import apply_lsl
+from bci.cli._common import apply_lsl, base_and_token
 from bci.cli.serve import add_server_options
 
 __all__ = ["register", "run"]
@@ -38,7 +38,6 @@ def run(args: argparse.Namespace) -> int:
     headset = get_headset(args.headset)
     for w in headset.warnings():
         print(f"WARNING: {w}", file=sys.stderr)
-    base = f"http://{settings.host}:{settings.port}"
 
     def startup(manager: Any) -> None:
         h = setup_demo(
@@ -49,19 +48,24 @@ def run(args: argparse.Namespace) -> int:
             pipeline=args.pipeline,
         )
         m = h.model
+        base, token = base_and_token(settings)
+        sid = h.session.id
+        auth = f"-H 'Authorization: Bearer {token}' "
         print(
             f"\nbci demo: synthetic headset {headset.name!r} publishing LSL stream "
             f"{h.stream_name!r} (+ '{h.stream_name}-markers')\n"
             f"  decoder {m.model_id}: {m.pipeline_name} on {m.n_trials} simulated trials, "
             f"CV {m.cv_metric} {m.cv_score:.3f}, calibrated in {h.calibration_s:.1f} s\n"
+            f"  API token:        {token}\n"
             f"  live predictions: ws://{settings.host}:{settings.port}/ws/sessions/"
-            f"{h.session.id}\n"
-            f"  dashboard:        {base}/?session={h.session.id}\n"
-            f"  feedback demo:    {base}/demo?session={h.session.id}\n"
-            f"  session status:   {base}/sessions/{h.session.id}\n"
+            f"{sid}?token={token}\n"
+            f"  dashboard:        {base}/?session={sid}#token={token}\n"
+            f"  feedback demo:    {base}/demo?session={sid}#token={token}\n"
+            f"  session status:   {base}/sessions/{sid}\n"
             f"  API docs:         {base}/docs\n"
             f"  steer the brain:  curl -X PUT {base}/synthetic/{h.stream_name}/condition "
-            "-H 'content-type: application/json' -d '{\"condition\": \"imagine_left\"}'\n",
+            f"{auth}-H 'content-type: application/json' "
+            '-d \'{"condition": "imagine_left"}\'\n',
             flush=True,
         )
 

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from bci import __version__
-from bci.cli._common import apply_lsl
+from bci.cli._common import apply_lsl, base_and_token
 
 __all__ = ["add_server_options", "register", "run"]
 
@@ -34,8 +34,12 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, host=args.host, port=args.port)
     apply_lsl(settings)
     app = create_app(settings)
+    base, token = base_and_token(settings)
     print(
-        f"bci {__version__} serving on http://{settings.host}:{settings.port} (API docs at /docs)",
+        f"bci {__version__} serving on {base} (API docs at {base}/docs)\n"
+        f"  API token:  {token}\n"
+        f"              send 'Authorization: Bearer <token>'; WebSocket: ?token=<token>\n"
+        f"  dashboard:  {base}/#token={token}",
         flush=True,
     )
     make_server(app, settings.host, settings.port, settings.log_level.lower()).run()

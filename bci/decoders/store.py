@@ -43,7 +43,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bci.decoders.model import Model
-from bci.errors import DataError, DecoderError, ModelNotFoundError
+from bci.errors import DataError, DecoderError, ModelExistsError, ModelNotFoundError
 
 __all__ = [
     "FORMAT",
@@ -68,6 +68,9 @@ PIPELINE_MEMBER = "pipeline.skops"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 #: Largest uncompressed content of the container and of the skops archive inside it.
 MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
+#: Largest compression ratio of a member above 1 MiB: fitted arrays compress a few times at
+#: most; a zip bomb (zeros) compresses ~1000 times.
+MAX_COMPRESSION_RATIO = 100
 
 #: Types outside skops' default trust (builtins, numpy, scikit-learn) that our pipelines use.
 #: Found with ``skops.io.get_untrusted_types`` on files made from every registered pipeline
@@ -94,10 +97,6 @@ _PICKLE_HINT = (
     "it looks like a Python pickle, which bci never loads because unpickling can run "
     "arbitrary code; export the model with `bci` (GET /models/{id}/file) instead"
 )
-
-
-class ModelExistsError(DecoderError):
-    """An uploaded model has the id of a stored model with different content."""
 
 
 # --------------------------------------------------------------------------- the card
@@ -242,6 +241,34 @@ def _describe_foreign(data: bytes) -> str:
     return f"it starts with {data[:16]!r}"
 
 
+def _check_members(infos: list[zipfile.ZipInfo], source: str, what: str) -> None:
+    """Refuse a zip whose declared sizes or compression ratios are out of bounds (no I/O)."""
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise DataError(
+            f"{source}: {what} unpacks to {total} bytes; the limit is {MAX_UNCOMPRESSED_BYTES}"
+        )
+    for i in infos:
+        if i.file_size > 1024 * 1024 and i.file_size > MAX_COMPRESSION_RATIO * max(
+            i.compress_size, 1
+        ):
+            raise DataError(
+                f"{source}: {what} member {i.filename!r} expands {i.compress_size} bytes to "
+                f"{i.file_size} (more than {MAX_COMPRESSION_RATIO}x): refused as a zip bomb"
+            )
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> bytes:
+    """A member's bytes, read in pieces; never more than its declared size (checked by CRC)."""
+    out = bytearray()
+    with zf.open(info) as f:
+        while piece := f.read(1 << 16):
+            out += piece
+            if len(out) > info.file_size:  # zipfile stops at the declared size; belt and braces
+                raise DataError(f"{source}: member {info.filename!r} is larger than declared")
+    return bytes(out)
+
+
 def _read_container(data: bytes, source: str) -> tuple[dict[str, Any], _Card, bytes]:
     """Check the container, the card and both hashes.
 
@@ -274,13 +301,10 @@ def _read_container(data: bytes, source: str) -> tuple[dict[str, Any], _Card, by
                     f"{source} is not a bci model file: expected exactly the members "
                     f"{[CARD_MEMBER, PIPELINE_MEMBER]}, found {names[:10]}"
                 )
-            total = sum(i.file_size for i in infos)
-            if total > MAX_UNCOMPRESSED_BYTES:
-                raise DataError(
-                    f"{source} unpacks to {total} bytes; the limit is {MAX_UNCOMPRESSED_BYTES}"
-                )
-            card_bytes = zf.read(CARD_MEMBER)
-            pipe_bytes = zf.read(PIPELINE_MEMBER)
+            _check_members(infos, source, "the container")
+            by_name = {i.filename: i for i in infos}
+            card_bytes = _read_member(zf, by_name[CARD_MEMBER], source)
+            pipe_bytes = _read_member(zf, by_name[PIPELINE_MEMBER], source)
     except DataError:
         raise
     except Exception as exc:  # BadZipFile, zlib.error, EOFError, ...: all mean damaged
@@ -333,12 +357,7 @@ def _load_pipeline(pipe_bytes: bytes, source: str) -> Any:
 
     try:
         with zipfile.ZipFile(io.BytesIO(pipe_bytes)) as zf:
-            total = sum(i.file_size for i in zf.infolist())
-        if total > MAX_UNCOMPRESSED_BYTES:
-            raise DataError(
-                f"{source}: the pipeline unpacks to {total} bytes; the limit is "
-                f"{MAX_UNCOMPRESSED_BYTES}"
-            )
+            _check_members(zf.infolist(), source, "the pipeline")
         # Reads the schema only: nothing is imported or built here.
         untrusted = set(sio.get_untrusted_types(data=pipe_bytes))
     except DataError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -203,21 +204,29 @@ def service_outlet_ids(instance: str, session_id: str, kind: str) -> tuple[str, 
     )
 
 
-def list_streams(timeout: float = 1.0) -> list[StreamDescription]:
-    """Every LSL stream visible within ``timeout`` seconds (full metadata, with channel labels)."""
+def list_streams(timeout: float = 1.0, full: bool = True) -> list[StreamDescription]:
+    """Every LSL stream visible within ``timeout`` seconds.
+
+    With ``full``, each stream's full metadata (channel labels) is fetched too, within one more
+    ``timeout`` in total (streams left when it is spent keep the short header), so the call
+    takes at most about twice ``timeout`` however many streams are on the network.
+    """
     pylsl = get_pylsl()
     out = []
-    for info in pylsl.resolve_streams(wait_time=timeout):
-        out.append(describe(_full_info(info)))
+    infos = pylsl.resolve_streams(wait_time=timeout)
+    deadline = time.monotonic() + timeout
+    for info in infos:
+        left = deadline - time.monotonic()
+        out.append(describe(_full_info(info, min(1.0, left)) if full and left > 0.01 else info))
     return sorted(out, key=lambda d: (d.name, d.source_id))
 
 
-def _full_info(info: Any) -> Any:
+def _full_info(info: Any, timeout: float = 1.0) -> Any:
     """The resolver returns a short header; an inlet's ``info()`` has the desc (channels)."""
     pylsl = get_pylsl()
     try:
         inlet = pylsl.StreamInlet(info, max_buflen=1)
-        full = inlet.info(timeout=1.0)
+        full = inlet.info(timeout=timeout)
         inlet.close_stream()
         return full
     except Exception:  # the stream vanished between resolve and open: keep the short header
@@ -249,7 +258,7 @@ def resolve_stream(
     pred = " and ".join(clauses)
     found = pylsl.resolve_bypred(pred, 1, timeout)
     if not found:
-        visible = [f"{d.name} ({d.type}, {d.source_id})" for d in list_streams(0.5)]
+        visible = [f"{d.name} ({d.type}, {d.source_id})" for d in list_streams(0.5, full=False)]
         raise StreamNotFoundError(
             f"No LSL stream with {pred.replace(' and ', ', ')} found within {timeout:g} s. "
             f"Visible streams: {', '.join(visible) or 'none'}"

@@ -1,8 +1,10 @@
 // A minimal bci feedback client: read decisions, move something, send the app's events back.
 // Browser: <script type="module" src="ws_client.js"></script> on a page served by bci.
-// Node >= 22 (20: --experimental-websocket): node ws_client.js [URL] [N decisions]
+// Node >= 22 (20: --experimental-websocket): node ws_client.js URL?token=TOKEN [N decisions]
+// The token is the one `bci serve` prints; in a page, use the subprotocol form instead:
+// new WebSocket(url, ["bci", `bearer.${token}`]) keeps it out of the URL.
 const args = globalThis.process?.argv ?? [];
-const url = args[2] ?? "ws://127.0.0.1:8000/ws/sessions/1";
+const url = args[2] ?? "ws://127.0.0.1:8000/ws/sessions/1?token=TOKEN";
 const max = Number(args[3] ?? Infinity);
 
 const ws = new WebSocket(url);

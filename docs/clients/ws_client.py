@@ -1,23 +1,25 @@
 """A minimal bci feedback client: read decisions, move something, send the app's events back.
 
-pip install websockets
-python ws_client.py [URL] [N decisions]
+pip install websockets; BCI_TOKEN=<token printed by bci serve> python ws_client.py [URL] [N]
 """
 
 import asyncio
 import json
+import os
 import sys
 
 import websockets
 
 URL = sys.argv[1] if len(sys.argv) > 1 else "ws://127.0.0.1:8000/ws/sessions/1"
 MAX = int(sys.argv[2]) if len(sys.argv) > 2 else None
+TOKEN = os.environ.get("BCI_TOKEN")  # or put ?token=... in the URL
+AUTH = ["bci", f"bearer.{TOKEN}"] if TOKEN else None  # the token as a subprotocol entry
 
 
 async def main() -> None:
     x = 0.0  # the app's object: pushed left or right by the probabilities
     n = 0
-    async with websockets.connect(URL, compression=None) as ws:
+    async with websockets.connect(URL, compression=None, subprotocols=AUTH) as ws:
         async for text in ws:
             msg = json.loads(text)
             if msg["type"] == "hello":  # the session's status, once, on connection
@@ -39,8 +41,6 @@ async def main() -> None:
                     break
             elif msg["type"] == "event_ack":
                 print(f"event {msg['value']} stamped at LSL t={msg['t']:.3f}")
-            elif msg["type"] == "status":  # starting, running, stalled, stopped, error
-                print(f"session {msg['previous']} -> {msg['state']}")
             elif msg["type"] == "error":
                 print(f"error: {msg['detail']}", file=sys.stderr)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _helpers import LiveServer
+from _helpers import AUTH, TEST_TOKEN, LiveServer
 from fastapi.testclient import TestClient
 from pyriemann.estimation import Covariances
 from pyriemann.tangentspace import TangentSpace
@@ -125,7 +125,9 @@ def fitted_model() -> Model:
 
 @pytest.fixture
 def settings(tmp_path):
-    return load_settings(data_dir=tmp_path, stall_timeout_s=0.3, resolve_timeout=1.0)
+    return load_settings(
+        data_dir=tmp_path, stall_timeout_s=0.3, resolve_timeout=1.0, token=TEST_TOKEN
+    )
 
 
 @pytest.fixture
@@ -138,8 +140,16 @@ def manager(settings, fitted_model) -> Iterator[SessionManager]:
 
 @pytest.fixture
 def client(settings, manager) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, manager)) as c:
+    """A TestClient that sends the token (as every client of the service must)."""
+    app = create_app(settings, manager)
+    with TestClient(app, base_url="http://127.0.0.1", headers=AUTH) as c:
         yield c
+
+
+@pytest.fixture
+def anon_client(client) -> TestClient:
+    """The same app, without the token."""
+    return TestClient(client.app, base_url="http://127.0.0.1")
 
 
 @pytest.fixture

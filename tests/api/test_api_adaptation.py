@@ -32,7 +32,7 @@ def recentering_model(manager) -> Model:
 
 def _start(client, outlet, model: Model, adaptation: str) -> dict:
     body = {"name": outlet.name, "model_id": model.model_id, "adaptation": adaptation}
-    r = client.post("/sessions", json={**body, "timeout": 10})
+    r = client.post("/sessions", json={**body, "timeout": 5})
     assert r.status_code == 201, r.text
     return r.json()
 

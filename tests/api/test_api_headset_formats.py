@@ -24,7 +24,7 @@ def test_session_on_a_non_float32_stream_decodes_in_microvolts(
         listed = streams[stream_name]
         assert listed["channel_format"] == fmt
         assert listed["units"] == [units] * len(CH)
-        body = {"name": stream_name, "model_id": fitted_model.model_id, "timeout": 10}
+        body = {"name": stream_name, "model_id": fitted_model.model_id, "timeout": 5}
         r = client.post("/sessions", json=body)
         assert r.status_code == 201, r.text
         sid = r.json()["id"]
@@ -48,7 +48,7 @@ def test_lost_stream_sets_error_and_calibration_is_409_with_the_cause(
 ):
     # No source_id: liblsl cannot recover the stream, so losing the outlet is final.
     outlet = make_outlet(stream_name, source_id="")
-    r = client.post("/sessions", json={"name": stream_name, "timeout": 10})
+    r = client.post("/sessions", json={"name": stream_name, "timeout": 5})
     assert r.status_code == 201, r.text
     sid = r.json()["id"]
     outlet.close()
@@ -83,15 +83,17 @@ def test_dead_headset_gets_withheld_not_decisions_on_the_websocket(
                 "name": stream_name,
                 "model_id": fitted_model.model_id,
                 "record": False,
-                "timeout": 10,
+                "timeout": 5,
             },
+            headers=live_server.headers,
+            timeout=30,
         )
         assert r.status_code == 201, r.text
         sid = r.json()["id"]
 
         async def collect() -> list[dict]:
             got: list[dict] = []
-            async with websockets.connect(f"{live_server.ws}/ws/sessions/{sid}") as ws:
+            async with websockets.connect(live_server.ws_url(f"/ws/sessions/{sid}")) as ws:
                 while sum(m["type"] == "withheld" for m in got) < 10:
                     got.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
             return got
@@ -116,7 +118,7 @@ def test_decisions_on_lsl_for_lsl_native_consumers(
     outlet = make_outlet(stream_name)
     try:
         body = {"name": stream_name, "model_id": fitted_model.model_id, "lsl_outlet": True}
-        body["timeout"] = 10
+        body["timeout"] = 5
         r = client.post("/sessions", json=body)
         assert r.status_code == 201, r.text
         sid = r.json()["id"]

@@ -101,15 +101,32 @@ def test_upload_refusals(client, fitted_model, tmp_path):
     assert client.get(f"/models/{fitted_model.model_id}").json()["sfreq"] == 250.0
 
 
-def test_upload_too_large(client, monkeypatch):
-    import bci.api.routes.models as routes
+def test_upload_too_large(settings, manager, monkeypatch):
+    """Refused from the declared Content-Length before reading, and while streaming without one."""
+    from _helpers import AUTH
+    from fastapi.testclient import TestClient
 
-    monkeypatch.setattr(routes, "MAX_FILE_BYTES", 100)
-    r = client.post(
-        "/models", content=b"x" * 101, headers={"content-type": "application/octet-stream"}
-    )
-    assert r.status_code == 413
-    assert r.json()["detail"] == "Model files are limited to 100 bytes; this one is 101"
+    from bci.api import create_app
+
+    monkeypatch.setattr("bci.api.app.MAX_MODEL_BYTES", 100)
+    monkeypatch.setattr("bci.online.service.MAX_MODEL_BYTES", 100)
+    headers = {**AUTH, "content-type": "application/octet-stream"}
+    with TestClient(create_app(settings, manager), base_url="http://127.0.0.1") as c:
+        r = c.post("/models", content=b"x" * 101, headers=headers)
+        assert r.status_code == 413
+        assert r.json() == {
+            "error": "PayloadTooLarge",
+            "detail": "Request body is limited to 100 bytes here; Content-Length is 101",
+        }
+
+        def chunks():
+            for _ in range(5):
+                yield b"x" * 40
+
+        r = c.post("/models", content=chunks(), headers=headers)
+        assert r.status_code == 413
+        assert "limited to 100 bytes" in r.json()["detail"]
+        assert c.get("/models").json()[0]["id"] == manager.store.list()[0]["id"]
 
 
 def test_openapi_documents_the_routes(client):

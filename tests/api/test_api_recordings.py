@@ -83,7 +83,10 @@ def test_session_records_then_replays_sample_for_sample(
 def test_recording_errors(client, noise_outlet):
     assert client.get("/recordings/../../etc/passwd").status_code == 404
     r = client.get("/recordings/nope.xdf")
-    assert r.status_code == 404 and "No recording named 'nope.xdf'" in r.json()["detail"]
+    assert r.json() == {
+        "error": "NotFoundError",
+        "detail": "No recording 'nope.xdf' in the folders this service serves",
+    }
     sid = client.post("/sessions", json={"name": noise_outlet.name, "record": False}).json()["id"]
     r = client.delete(f"/sessions/{sid}/recording")
     assert r.status_code == 409 and r.json()["detail"] == f"Session {sid} is not recording"

@@ -10,6 +10,7 @@ import httpx2 as httpx
 import numpy as np
 import pytest
 import websockets
+from _helpers import TEST_TOKEN
 
 from bci.streams.lsl import local_clock
 
@@ -29,14 +30,20 @@ async def _recv_until(ws, pred, timeout=5.0):
 
 def test_real_websocket_streams_predictions(live_server, noise_outlet, fitted_model):
     r = httpx.post(
-        f"{live_server.http}/sessions",
+        headers=live_server.headers,
+        url=f"{live_server.http}/sessions",
         json={"name": noise_outlet.name, "model_id": fitted_model.model_id},
     )
     assert r.status_code == 201, r.text
     sid = r.json()["id"]
 
     async def run():
-        async with websockets.connect(f"{live_server.ws}/ws/sessions/{sid}") as ws:
+        # the token as a subprotocol entry, as a browser sends it
+        async with websockets.connect(
+            f"{live_server.ws}/ws/sessions/{sid}",
+            subprotocols=["bci", f"bearer.{TEST_TOKEN}"],
+        ) as ws:
+            assert ws.subprotocol == "bci"
             hello = json.loads(await ws.recv())
             assert hello["type"] == "hello" and hello["session"]["id"] == sid
             preds = []
@@ -71,13 +78,13 @@ def test_real_websocket_streams_predictions(live_server, noise_outlet, fitted_mo
         assert abs(sum(m["probabilities"].values()) - 1) < 1e-9
         assert m["t"] <= received  # a decision never precedes its data
         assert 0 <= m["latency_ms"] < 1000
-    ev = httpx.get(f"{live_server.http}/sessions/{sid}/events").json()
+    ev = httpx.get(f"{live_server.http}/sessions/{sid}/events", headers=live_server.headers).json()
     assert ev[-1]["value"] == "video_onset" and ev[-1]["source"] == "websocket"
 
 
 def test_websocket_unknown_session_gets_error_and_close(live_server):
     async def run():
-        async with websockets.connect(f"{live_server.ws}/ws/sessions/42") as ws:
+        async with websockets.connect(live_server.ws_url("/ws/sessions/42")) as ws:
             msg = json.loads(await ws.recv())
             with pytest.raises(websockets.ConnectionClosed) as info:
                 await ws.recv()
@@ -90,15 +97,18 @@ def test_websocket_unknown_session_gets_error_and_close(live_server):
 
 def test_slow_client_does_not_block_others(live_server, noise_outlet, fitted_model, manager):
     sid = httpx.post(
-        f"{live_server.http}/sessions",
+        headers=live_server.headers,
+        url=f"{live_server.http}/sessions",
         json={"name": noise_outlet.name, "model_id": fitted_model.model_id, "step_s": 0.01},
     ).json()["id"]
 
     async def run():
         async with (
             # a client that stops reading cannot finish a close handshake quickly
-            websockets.connect(f"{live_server.ws}/ws/sessions/{sid}", close_timeout=0.2) as slow,
-            websockets.connect(f"{live_server.ws}/ws/sessions/{sid}") as fast,
+            websockets.connect(
+                live_server.ws_url(f"/ws/sessions/{sid}"), close_timeout=0.2
+            ) as slow,
+            websockets.connect(live_server.ws_url(f"/ws/sessions/{sid}")) as fast,
         ):
             await slow.recv()
             n = 0
@@ -142,15 +152,16 @@ def test_clients_of_one_session_share_one_subscription(
     sid = httpx.post(
         f"{live_server.http}/sessions",
         json={"name": noise_outlet.name, "model_id": fitted_model.model_id},
+        headers=live_server.headers,
     ).json()["id"]
     session = manager.get(sid)
-    url = f"{live_server.ws}/ws/sessions/{sid}"
+    url = live_server.ws_url(f"/ws/sessions/{sid}")
 
     async def run():
         async with (
             websockets.connect(url) as a,
             websockets.connect(url) as b,
-            websockets.connect(f"{url}?signal=1") as traces,
+            websockets.connect(f"{url}&signal=1") as traces,
         ):
             for ws in (a, b, traces):
                 assert json.loads(await ws.recv())["type"] == "hello"

@@ -11,7 +11,7 @@ import httpx2 as httpx
 import jsonschema
 import pytest
 import websockets
-from _helpers import LiveServer
+from _helpers import AUTH, TEST_TOKEN, LiveServer
 
 from bci import __version__
 from bci.api import create_app
@@ -71,7 +71,7 @@ def test_every_message_of_a_live_demo_matches_the_document(tmp_path, stream_name
     """Demo service, real server, real WebSocket: a short calibration, mu suppression,
     events, ping, a bad frame and the session's end; every type sent is seen and valid."""
     settings = load_settings(
-        data_dir=tmp_path, log_level="WARNING", record=False, resolve_timeout=10
+        data_dir=tmp_path, log_level="WARNING", record=False, resolve_timeout=10, token=TEST_TOKEN
     )
     manager = SessionManager(settings)
     app = create_app(
@@ -84,10 +84,10 @@ def test_every_message_of_a_live_demo_matches_the_document(tmp_path, stream_name
         received: list[dict] = []
 
         async def run() -> None:
-            url = f"ws://127.0.0.1:{server.port}/ws/sessions/1?signal=1"
+            url = f"ws://127.0.0.1:{server.port}/ws/sessions/1?signal=1&token={TEST_TOKEN}"
             async with (
                 websockets.connect(url) as ws,
-                httpx.AsyncClient(base_url=server.http, timeout=30) as http,
+                httpx.AsyncClient(base_url=server.http, timeout=30, headers=AUTH) as http,
             ):
 
                 async def until(pred, timeout: float = 60.0) -> dict:

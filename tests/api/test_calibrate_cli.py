@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from _helpers import TEST_TOKEN
 
 from bci.cli import main
 
@@ -23,6 +24,8 @@ def test_calibrate_cli_runs_a_calibration(live_server, manager, stream_name, cap
             live_server.http,
             "--session",
             session.id,
+            "--token",
+            TEST_TOKEN,
             "--trials-per-class",
             "3",
             "--fixation-s",
@@ -42,7 +45,10 @@ def test_calibrate_cli_runs_a_calibration(live_server, manager, stream_name, cap
 
 
 def test_calibrate_cli_errors(live_server, capsys):
-    assert main(["calibrate", "--url", live_server.http, "--session", "9"]) == 1
+    url = live_server.http
+    assert main(["calibrate", "--url", url, "--session", "9", "--token", TEST_TOKEN]) == 1
     assert "404: No session with id '9'" in capsys.readouterr().err
+    assert main(["calibrate", "--url", url, "--session", "9", "--token", "x" * 20]) == 1
+    assert "401: Missing or wrong bearer token" in capsys.readouterr().err
     assert main(["calibrate", "--url", "http://127.0.0.1:9", "--session", "1"]) == 1
     assert "Cannot reach the bci service" in capsys.readouterr().err

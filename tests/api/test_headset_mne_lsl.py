@@ -60,6 +60,7 @@ def test_player_lsl_edf_through_the_service(live_server, manager, r04, stream_na
                 "timeout": 5,
             },
             timeout=20,
+            headers=live_server.headers,
         )
         assert r.status_code == 201, r.text
         sid = r.json()["id"]
@@ -73,12 +74,13 @@ def test_player_lsl_edf_through_the_service(live_server, manager, r04, stream_na
         r = httpx.post(
             f"{http}/sessions/{sid}/calibration",
             json={"paradigm": "imagery-left-right", "trials_per_class": 3, "cues": "app"},
+            headers=live_server.headers,
         )
         assert r.status_code == 202, r.text
 
         async def run() -> dict:
             got: dict = {"pred": [], "mapped": [], "quality": [], "cal": None}
-            url = f"{live_server.ws}/ws/sessions/{sid}?signal=1"
+            url = live_server.ws_url(f"/ws/sessions/{sid}?signal=1")
             async with websockets.connect(url, max_size=2**24) as ws:
                 deadline = time.monotonic() + 100
                 while time.monotonic() < deadline and got["cal"] is None:
@@ -114,7 +116,7 @@ def test_player_lsl_edf_through_the_service(live_server, manager, r04, stream_na
         st = httpx.get(f"{http}/sessions/{sid}").json()
         assert st["state"] == "running" and st["counts"]["timestamp_errors"] == 0, st
         assert st["marker_map"] == EVENTS
-        r = httpx.delete(f"{http}/sessions/{sid}")
+        r = httpx.delete(f"{http}/sessions/{sid}", headers=live_server.headers)
         assert r.status_code == 200
         path = st["recording"]["path"]
     finally:
@@ -148,6 +150,7 @@ def test_player_lsl_string_annotations_are_mapped(live_server, r04, stream_name)
             f"{live_server.http}/sessions",
             json={"name": stream_name, "marker_map": EVENTS, "timeout": 5, "record": False},
             timeout=20,
+            headers=live_server.headers,
         )
         assert r.status_code == 201, r.text
         sid = r.json()["id"]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _helpers import LiveServer
+from _helpers import TEST_TOKEN, LiveServer
 
 from bci.api import create_app
 from bci.config import load_settings
@@ -66,6 +66,10 @@ class DemoService:
         self.stream_name = stream_name
         self.url = server.url
 
+    def page(self, path: str, token: str | None = TEST_TOKEN) -> str:
+        """URL of a dashboard page with the token in its fragment, as `bci demo` prints it."""
+        return f"{self.url}{path}" + (f"#token={token}" if token else "")
+
     def has_route(self, method: str, path: str) -> bool:
         """Whether the app documents ``METHOD path`` (path parameters compared by position).
 
@@ -83,7 +87,9 @@ class DemoService:
 @pytest.fixture(scope="module")
 def demo_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoService]:
     """`bci demo` in-process: synthetic headset on LSL, a calibrated model, session 1."""
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("bci-browser"), log_level="WARNING")
+    settings = load_settings(
+        data_dir=tmp_path_factory.mktemp("bci-browser"), log_level="WARNING", token=TEST_TOKEN
+    )
     manager = SessionManager(settings)
     stream_name = f"bci-browser-{uuid.uuid4().hex[:8]}"
 

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.network]
 
 
 def _open_dashboard(page, demo_service, session_id: str = "1") -> None:
-    page.goto(f"{demo_service.url}/?session={session_id}")
+    page.goto(demo_service.page(f"/?session={session_id}"))
     page.wait_for_function("window.bciDashboard && window.bciDashboard.ready === true")
 
 
@@ -161,8 +161,32 @@ def test_mu_suppression_controls_drive_the_gauge(page, console, demo_service, ar
     assert console.errors == []
 
 
+def test_token_comes_from_the_fragment_or_a_prompt(page, console, demo_service):
+    from _helpers import TEST_TOKEN
+
+    _open_dashboard(page, demo_service)
+    # read from #token=..., kept in the tab, gone from the address bar (and so from history)
+    assert _js(page, "location.hash") == ""
+    assert _js(page, "sessionStorage.getItem('bci.token')") == TEST_TOKEN
+    page.wait_for_function("window.bciDashboard.state.nPredictions > 0")
+
+    # opened without it: the page asks once, then the WebSocket is authorised
+    asked: list[str] = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept(TEST_TOKEN)
+
+    fresh = page.context.new_page()
+    fresh.on("dialog", answer)
+    fresh.goto(demo_service.page("/demo?session=1", token=None))
+    fresh.wait_for_function("window.bciDemo && window.bciDemo.nPredictions > 3")
+    assert len(asked) == 1 and "API token" in asked[0]
+    assert console.errors == []
+
+
 def test_feedback_demo_ball_moves(page, console, demo_service, artifacts):
-    page.goto(f"{demo_service.url}/demo?session=1")
+    page.goto(demo_service.page("/demo?session=1"))
     page.wait_for_function("window.bciDemo && window.bciDemo.nPredictions > 3")
     x0 = _js(page, "window.bciDemo.x")
     hits0 = _js(page, "window.bciDemo.hits.left + window.bciDemo.hits.right")

@@ -15,7 +15,7 @@ from bci.config import load_settings
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     settings = load_settings(data_dir=tmp_path_factory.mktemp("bci-dashboard-files"))
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as c:
         yield c
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _helpers import TEST_TOKEN
 
 pytestmark = pytest.mark.network
 
@@ -41,6 +43,7 @@ def test_python_client_example(demo_service):
         text=True,
         timeout=30,
         check=False,
+        env={**os.environ, "BCI_TOKEN": TEST_TOKEN},  # sent as a subprotocol entry
     )
     assert proc.returncode == 0, proc.stderr
     _check_output(proc.stdout)
@@ -60,7 +63,7 @@ def test_javascript_client_example(demo_service):
     flags = ["--experimental-websocket"] if major < 22 else []
     if major < 20:
         pytest.skip(f"Node {major} has no WebSocket; the example needs Node >= 22 (20 with a flag)")
-    url = demo_service.url.replace("http://", "ws://") + "/ws/sessions/1"
+    url = demo_service.url.replace("http://", "ws://") + f"/ws/sessions/1?token={TEST_TOKEN}"
     proc = subprocess.run(
         [node, *flags, str(script), url, str(N)],
         capture_output=True,

@@ -1,241 +1,145 @@
 """Models: list, inspect, download, upload, delete, and activate one in a session.
 
-Model files (``.bcimodel``) are the registry's own safe format (see ``bci.decoders.store``):
-an upload is checked and never executes code from the file.
+Model files (``.bcimodel``) are the registry's own safe format: an upload is checked (size
+while it streams in, then the container and its declared and actual unpacked sizes) and never
+executes code from the file. A few uploads at a time (503 beyond).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
-from bci.api.deps import ManagerDep
-from bci.api.routes.sessions import session_out
-from bci.api.schemas import SessionOut
-from bci.decoders.store import MAX_FILE_BYTES, SUFFIX, ModelExistsError
-from bci.errors import SessionStateError
-from bci.online.manager import SessionManager
+from bci.api.deps import ServiceDep
+from bci.api.errors import responses
+from bci.api.schemas import ModelActivate, ModelCardOut, ModelTrainIn, SessionOut, session_out
+from bci.errors import PayloadTooLargeError
 
-__all__ = ["ModelActivate", "ModelCardOut", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["models"])
-
-
-class ModelCardOut(BaseModel):
-    """The model card: what a model was trained on and how well it did."""
-
-    id: str
-    created: str = Field(description="ISO 8601 time of training (UTC)")
-    pipeline: str = Field(description="Registered pipeline name, e.g. ts-lr")
-    params: dict[str, Any] = Field(description="Pipeline parameters and extra CV results")
-    classes: list[str] = Field(description="Labels, in the order of the probabilities")
-    ch_names: list[str] = Field(description="Channels, in the order the model expects")
-    sfreq: float = Field(description="Sampling rate in Hz")
-    band: list[float] = Field(description="Causal band-pass [low, high] in Hz")
-    window_s: float = Field(description="Window length in seconds")
-    cv_score: float | None
-    cv_metric: str | None = Field(description="roc_auc (two classes) or accuracy")
-    n_trials: int
-    fingerprint: str = Field(description="SHA-256 prefix of the training epochs and labels")
-    paradigm: str | None
-    versions: dict[str, str] = Field(description="Library versions at training time")
-    source: dict[str, Any] | None = Field(
-        None,
-        description="The recording a model was trained on (file, sha256, format, events, "
-        "tmin, tmax, units, trials per class); null for a live calibration",
-    )
-    pipeline_sha256: str = Field(description="SHA-256 of the stored pipeline")
-    size_bytes: int = Field(description="Size of the model file")
-    active_in: list[str] = Field([], description="Ids of the sessions using this model now")
-
-
-class ModelTrainIn(BaseModel):
-    """Train a model on a stored recording's own markers (``bci train`` over HTTP)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    recording: str = Field(
-        min_length=1,
-        max_length=255,
-        description="A file in the recordings folder (GET /recordings)",
-    )
-    events: dict[str, str] = Field(
-        min_length=2,
-        max_length=16,
-        description="Marker value -> class label, e.g. {'T1': 'left', 'T2': 'right'}",
-    )
-    pipeline: str = Field("ts-lr", description="Registered pipeline name")
-    tmin: float = Field(0.5, ge=-5, le=30, description="Trial start after the marker (s)")
-    tmax: float = Field(2.5, gt=-5, le=30, description="Trial end after the marker (s)")
-    band: tuple[float, float] | None = Field(
-        None, description="Causal band-pass [low, high] Hz; default: the pipeline's"
-    )
-    folds: int = Field(5, ge=2, le=20)
-
-
-class ModelActivate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    model_id: str = Field(min_length=1)
-
-
-def _active_in(manager: SessionManager, model_id: str) -> list[str]:
-    return [
-        s.id
-        for s in manager.list()
-        if s.model is not None and s.model.model_id == model_id and s.state != "stopped"
-    ]
-
-
-def _out(manager: SessionManager, card: dict[str, Any]) -> ModelCardOut:
-    return ModelCardOut(**card, active_in=_active_in(manager, card["id"]))
-
-
-async def _model_file_body(request: Request) -> bytes:
-    """The raw request body, refused past MAX_FILE_BYTES without reading it all (I/O only)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_FILE_BYTES:
-        raise HTTPException(
-            413,
-            f"Model files are limited to {MAX_FILE_BYTES} bytes; this one is {declared}",
-        )
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_FILE_BYTES:
-            raise HTTPException(
-                413,
-                f"Model files are limited to {MAX_FILE_BYTES} bytes",
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-ModelFileBody = Annotated[bytes, Depends(_model_file_body)]
 
 _FILE_SCHEMA = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 
 
-@router.get("/models", response_model=list[ModelCardOut])
-def list_models(manager: ManagerDep) -> list[ModelCardOut]:
+async def _model_upload(request: Request, service: ServiceDep) -> ModelCardOut:
+    """Read the body (refused past the model file limit as it arrives), then check and store."""
+    limit = service.max_model_bytes
+    slot = service.upload_slot()
+    try:
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLargeError(f"Model files are limited to {limit} bytes")
+            chunks.append(chunk)
+        card = await run_in_threadpool(service.import_model, b"".join(chunks))
+    finally:
+        slot.release()
+    return ModelCardOut(**card)
+
+
+@router.get("/models", response_model=list[ModelCardOut], operation_id="list_models")
+def list_models(service: ServiceDep) -> list[ModelCardOut]:
     """Cards of every stored model, oldest first."""
-    return [_out(manager, c) for c in manager.store.list()]
+    return [ModelCardOut(**c) for c in service.list_models()]
 
 
 @router.post(
     "/models",
     response_model=ModelCardOut,
     status_code=status.HTTP_201_CREATED,
+    operation_id="upload_model",
     openapi_extra={"requestBody": {"required": True, "content": _FILE_SCHEMA}},
-    responses={
-        409: {"description": "A different model with the same id is stored"},
-        413: {"description": "The file is larger than the limit"},
-        422: {"description": "Not a model file, damaged, modified, or untrusted content"},
-    },
+    responses=responses(409, 413, 503),
 )
-def upload_model(data: ModelFileBody, manager: ManagerDep) -> Any:
+async def upload_model(card: Annotated[ModelCardOut, Depends(_model_upload)]) -> ModelCardOut:
     """Upload a ``.bcimodel`` file (raw body, ``Content-Type: application/octet-stream``).
 
     The file is checked (container, card, SHA-256 of card and pipeline, trusted types only)
     and never executes code. Uploading the same file twice returns the stored model.
     """
-    try:
-        model = manager.store.import_bytes(data)
-    except ModelExistsError as exc:
-        return JSONResponse(
-            status_code=status.HTTP_409_CONFLICT,
-            content={"error": type(exc).__name__, "detail": str(exc)},
-        )
-    return _out(manager, manager.store.card(model.model_id))
+    return card
 
 
 @router.post(
     "/models/train",
     response_model=ModelCardOut,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        404: {"description": "No such recording"},
-        422: {"description": "Unreadable recording, unknown pipeline, or no trials"},
-    },
+    operation_id="train_model",
+    responses=responses(404),
 )
-def train_model_from_recording(body: ModelTrainIn, manager: ManagerDep) -> ModelCardOut:
+def train_model(body: ModelTrainIn, service: ServiceDep) -> ModelCardOut:
     """Train and store a model on a recording of the recordings folder, cut at its markers.
 
     The card's ``source`` holds the file's SHA-256, the events and the trial window; the model
     activates on any live stream with the same channels and rate (``POST
     /sessions/{id}/model``). Runs in a worker thread (a few seconds of CPU).
     """
-    from bci.api.routes.recordings import _recording_file
-    from bci.evaluation.train import train_from_recording
-
-    path = _recording_file(manager, body.recording)
-    model = train_from_recording(
-        path,
-        body.events,
-        pipeline=body.pipeline,
-        tmin=body.tmin,
-        tmax=body.tmax,
-        band=body.band,
-        cv=body.folds,
+    return ModelCardOut(
+        **service.train_model(
+            body.recording,
+            body.events,
+            pipeline=body.pipeline,
+            tmin=body.tmin,
+            tmax=body.tmax,
+            band=body.band,
+            folds=body.folds,
+        )
     )
-    manager.add_model(model)
-    return _out(manager, manager.store.card(model.model_id))
 
 
-@router.get("/models/{model_id}", response_model=ModelCardOut)
-def get_model(model_id: str, manager: ManagerDep) -> ModelCardOut:
-    return _out(manager, manager.store.card(model_id))
+@router.get(
+    "/models/{model_id}",
+    response_model=ModelCardOut,
+    operation_id="get_model",
+    responses=responses(404),
+)
+def get_model(model_id: str, service: ServiceDep) -> ModelCardOut:
+    return ModelCardOut(**service.model_card(model_id))
 
 
 @router.get(
     "/models/{model_id}/file",
     response_class=Response,
-    responses={200: {"content": _FILE_SCHEMA, "description": "The model file"}},
+    operation_id="download_model",
+    responses={200: {"content": _FILE_SCHEMA, "description": "The model file"}, **responses(404)},
 )
-def download_model(model_id: str, manager: ManagerDep) -> Response:
+def download_model(model_id: str, service: ServiceDep) -> Response:
     """Download the model file; upload it elsewhere with ``POST /models``."""
-    data = manager.store.export_bytes(model_id)
+    filename, data = service.export_model(model_id)
     return Response(
         content=data,
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{model_id}{SUFFIX}"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
 @router.delete(
     "/models/{model_id}",
     response_model=ModelCardOut,
-    responses={409: {"description": "The model is active in a session"}},
+    operation_id="delete_model",
+    responses=responses(404, 409),
 )
-def delete_model(model_id: str, manager: ManagerDep) -> ModelCardOut:
+def delete_model(model_id: str, service: ServiceDep) -> ModelCardOut:
     """Delete a stored model. Refused (409) while a running session decodes with it."""
-    card = manager.store.card(model_id)  # 404 first
-    active = _active_in(manager, model_id)
-    if active:
-        first = active[0]
-        raise SessionStateError(
-            f"Model {model_id} is active in session(s) {', '.join(active)}: activate another "
-            f"model (POST /sessions/{first}/model) or delete the session "
-            f"(DELETE /sessions/{first}) first"
-        )
-    manager.store.delete(model_id)
-    return ModelCardOut(**card)
+    return ModelCardOut(**service.delete_model(model_id))
 
 
 @router.post(
     "/sessions/{session_id}/model",
     response_model=SessionOut,
     tags=["sessions"],
-    responses={409: {"description": "Channels, sampling rate or classes do not match"}},
+    operation_id="activate_model",
+    responses=responses(404, 409, 503),
 )
-def activate_model(session_id: str, body: ModelActivate, manager: ManagerDep) -> SessionOut:
+def activate_model(session_id: str, body: ModelActivate, service: ServiceDep) -> SessionOut:
     """Decode session ``session_id`` with a stored model from now on.
 
     Refused (409) when the model's channels (names and order) or sampling rate differ from
     the session's stream, or, when the session has a paradigm, its classes differ.
     """
-    return session_out(manager.activate_model(session_id, body.model_id))
+    return session_out(service.activate_model(session_id, body.model_id))

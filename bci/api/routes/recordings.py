@@ -1,129 +1,83 @@
-"""Session recordings (XDF) and replays of recorded files as live LSL streams."""
+"""Session recordings (XDF) and replays of recorded files as live LSL streams.
+
+Paths are confined to the recordings folder and ``BCI_REPLAY_ROOTS``: anything else is one
+uniform 404, and no response quotes a file's content.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from bci.api.deps import ManagerDep
-from bci.api.routes.sessions import session_out
-from bci.api.schemas import SessionOut
-from bci.errors import DataError, NotFoundError, SessionStateError
-from bci.online.manager import SessionManager
+from bci.api.deps import ServiceDep
+from bci.api.errors import responses
+from bci.api.schemas import RecordingOut, ReplayIn, ReplayOut, SessionOut, session_out
 
 router = APIRouter(tags=["recordings"])
 
+_XDF = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 
-@router.post("/sessions/{session_id}/recording", response_model=SessionOut, status_code=201)
-def start_recording(session_id: str, manager: ManagerDep) -> SessionOut:
+
+@router.post(
+    "/sessions/{session_id}/recording",
+    response_model=SessionOut,
+    status_code=201,
+    operation_id="start_recording",
+    responses=responses(404, 409, 503),
+)
+def start_recording(session_id: str, service: ServiceDep) -> SessionOut:
     """Start recording raw EEG, markers and predictions to a new XDF file."""
-    return session_out(manager.start_recording(session_id))
+    return session_out(service.start_recording(session_id))
 
 
-@router.delete("/sessions/{session_id}/recording", response_model=SessionOut)
-def stop_recording(session_id: str, manager: ManagerDep) -> SessionOut:
-    return session_out(manager.stop_recording(session_id))
+@router.delete(
+    "/sessions/{session_id}/recording",
+    response_model=SessionOut,
+    operation_id="stop_recording",
+    responses=responses(404, 409, 503),
+)
+def stop_recording(session_id: str, service: ServiceDep) -> SessionOut:
+    return session_out(service.stop_recording(session_id))
 
 
-def _recording_file(manager: SessionManager, name: str) -> Path:
-    folder = manager.recordings_dir.resolve()
-    path = (folder / name).resolve()
-    if path.parent != folder or path.suffix != ".xdf" or not path.is_file():
-        known = ", ".join(p.name for p in sorted(folder.glob("*.xdf"))) if folder.is_dir() else ""
-        raise NotFoundError(f"No recording named {name!r}. Recordings: {known or 'none'}")
-    return path
+@router.get("/recordings", response_model=list[RecordingOut], operation_id="list_recordings")
+def list_recordings(service: ServiceDep) -> list[RecordingOut]:
+    return [RecordingOut(**r) for r in service.list_recordings()]
 
 
-@router.get("/recordings")
-def list_recordings(manager: ManagerDep) -> list[dict[str, Any]]:
-    folder = manager.recordings_dir
-    active = manager.active_recordings()
-    out = []
-    for p in sorted(folder.glob("*.xdf")) if folder.is_dir() else []:
-        st = p.stat()
-        out.append(
-            {
-                "file": p.name,
-                "bytes": st.st_size,
-                "modified": st.st_mtime,
-                "recording_session": active.get(p.name),
-            }
-        )
-    return out
-
-
-@router.get("/recordings/{name}", response_class=FileResponse)
-def download_recording(name: str, manager: ManagerDep) -> FileResponse:
-    path = _recording_file(manager, name)
+@router.get(
+    "/recordings/{name}",
+    response_class=FileResponse,
+    operation_id="download_recording",
+    responses={200: {"content": _XDF, "description": "The XDF file"}, **responses(404)},
+)
+def download_recording(name: str, service: ServiceDep) -> FileResponse:
+    path = service.recording_file(name)
     return FileResponse(path, media_type="application/octet-stream", filename=path.name)
 
 
-class ReplayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    path: str = Field(
-        min_length=1,
-        description="a recording name from GET /recordings, or a file path on the server",
-    )
-    speed: float | str = Field(1.0, description="1 = real time, N = N times faster, 'max'")
-    loop: bool = False
-    name: str | None = Field(None, min_length=1, description="LSL stream name")
-
-
-def _replay_out(name: str, rep: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "markers": rep.marker_name,
-        "done": rep.done,
-        "samples_pushed": rep.n_pushed,
-        "error": None if rep.error is None else str(rep.error),
-    }
-
-
-@router.post("/replays", status_code=201)
-def start_replay(body: ReplayIn, manager: ManagerDep) -> dict[str, Any]:
+@router.post(
+    "/replays",
+    response_model=ReplayOut,
+    status_code=201,
+    operation_id="start_replay",
+    responses=responses(404, 409),
+)
+def start_replay(body: ReplayIn, service: ServiceDep) -> ReplayOut:
     """Publish a recording as live LSL streams (then bind it with POST /sessions)."""
-    from bci.streams.replay import Replay
-
-    p = Path(body.path)
-    if not p.is_absolute():
-        p = _recording_file(manager, body.path) if not p.exists() else p
-    if not p.is_file():
-        raise DataError(f"Replay path {body.path!r} is not a file")
-    speed: float | str = body.speed
-    if isinstance(speed, str) and speed != "max":
-        try:
-            speed = float(speed)
-        except ValueError:
-            raise DataError(f"speed must be a number or 'max', got {body.speed!r}") from None
-    rep = Replay(p, name=body.name, speed=speed, loop=body.loop)
-    if rep.name in manager.hosted:
-        rep.close()
-        raise SessionStateError(f"A stream named {rep.name!r} is already hosted here")
-    rep.start()
-    manager.hosted[rep.name] = rep
-    return _replay_out(rep.name, rep)
+    return ReplayOut(**service.start_replay(body.path, body.speed, body.loop, body.name))
 
 
-@router.get("/replays")
-def list_replays(manager: ManagerDep) -> list[dict[str, Any]]:
-    from bci.streams.replay import Replay
-
-    return [_replay_out(n, r) for n, r in manager.hosted.items() if isinstance(r, Replay)]
+@router.get("/replays", response_model=list[ReplayOut], operation_id="list_replays")
+def list_replays(service: ServiceDep) -> list[ReplayOut]:
+    return [ReplayOut(**r) for r in service.list_replays()]
 
 
-@router.delete("/replays/{name}")
-def stop_replay(name: str, manager: ManagerDep) -> dict[str, Any]:
-    from bci.streams.replay import Replay
-
-    rep = manager.hosted.get(name)
-    if not isinstance(rep, Replay):
-        raise NotFoundError(f"No replay named {name!r} runs here")
-    out = _replay_out(name, rep)
-    rep.close()
-    del manager.hosted[name]
-    return out
+@router.delete(
+    "/replays/{name}",
+    response_model=ReplayOut,
+    operation_id="stop_replay",
+    responses=responses(404),
+)
+def stop_replay(name: str, service: ServiceDep) -> ReplayOut:
+    return ReplayOut(**service.stop_replay(name))

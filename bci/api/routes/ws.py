@@ -1,7 +1,11 @@
 """The session WebSocket: predictions and status out, app events in.
 
 Each client has a bounded queue; when a client is slow the oldest messages are dropped,
-so one slow client never holds back the engine or the other clients.
+so one slow client never holds back the engine or the other clients. The token is required
+(``?token=`` or a ``bearer.<token>`` subprotocol entry); a foreign ``Origin`` is refused by the
+guard before this handler runs. Client frames are rate-limited per connection; a malformed,
+binary, unknown or over-the-limit frame is answered with ``{"type": "error", ...}`` and the
+connection stays open. Frames are strict JSON: a non-finite number is never sent.
 """
 
 from __future__ import annotations
@@ -9,28 +13,33 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from bci.api.security import Guard
 from bci.errors import BCIError
-from bci.online.manager import SessionManager
 from bci.online.messages import ErrorMessage, EventAck, Hello, Message, Pong
-from bci.online.session import DecodingSession
+from bci.online.service import BCIService
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["websocket"])
 
-
 _encoded = threading.local()
+#: Longest client frame read (an event is well under 1 KB).
+MAX_FRAME_CHARS = 4096
 
 
 def _encode(msg: Message) -> str:
-    """JSON text of ``msg``, computed once however many clients receive it.
+    """JSON text of ``msg`` (strict JSON: NaN and infinities are ``null``), computed once
+    however many clients receive it.
 
-    A session hands the same dict to every subscriber in turn, from one thread; the last
+    A session hands the same message to every subscriber in turn, from one thread; the last
     encoding is remembered per thread, so N clients cost one encoding, not N.
     """
     last = getattr(_encoded, "last", None)
@@ -87,43 +96,81 @@ class _Fanout:
         return not self.clients
 
 
-def _fanout(websocket: WebSocket, session: DecodingSession) -> _Fanout:
-    """The session's fan-out in this app, subscribed on first use (event-loop thread)."""
+def _join(
+    websocket: WebSocket,
+    service: BCIService,
+    session_id: str,
+    queue: asyncio.Queue[str],
+    want_signal: bool,
+) -> dict[str, Any]:
+    """Add a client to the session's fan-out (subscribed on first use); the session status.
+
+    Raises BCIError when the session does not exist.
+    """
     state = websocket.app.state
-    fanouts: dict[DecodingSession, _Fanout] | None = getattr(state, "ws_fanouts", None)
+    fanouts: dict[str, _Fanout] | None = getattr(state, "ws_fanouts", None)
     if fanouts is None:
         fanouts = state.ws_fanouts = {}
-    fan = fanouts.get(session)
+    fan = fanouts.get(session_id)
     if fan is None:
-        fan = fanouts[session] = _Fanout(asyncio.get_running_loop())
-        fan.unsubscribe = session.subscribe(fan)
-    return fan
+        fan = _Fanout(asyncio.get_running_loop())
+        status, fan.unsubscribe = service.subscribe(session_id, fan)
+        fanouts[session_id] = fan
+    else:
+        status = service.session_status(session_id)
+    fan.add(queue, want_signal)
+    return status
 
 
-def _leave(websocket: WebSocket, session: DecodingSession, queue: asyncio.Queue[str]) -> None:
-    fanouts: dict[DecodingSession, _Fanout] = websocket.app.state.ws_fanouts
-    fan = fanouts[session]
-    if fan.remove(queue):
+def _leave(websocket: WebSocket, session_id: str, queue: asyncio.Queue[str]) -> None:
+    fanouts: dict[str, _Fanout] = websocket.app.state.ws_fanouts
+    fan = fanouts.get(session_id)
+    if fan is not None and fan.remove(queue):
         fan.unsubscribe()
-        del fanouts[session]
+        del fanouts[session_id]
+
+
+class TokenBucket:
+    """``rate`` frames per second on average, bursts of ``2 * rate``."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, 2 * rate)
+        self.tokens = self.capacity
+        self.t = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.t) * self.rate)
+        self.t = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
 
 
 @router.websocket("/ws/sessions/{session_id}")
 async def session_ws(websocket: WebSocket, session_id: str) -> None:
-    manager: SessionManager = websocket.app.state.manager
-    size: int = websocket.app.state.settings.ws_queue_size
+    service: BCIService = websocket.app.state.service
+    guard: Guard = websocket.app.state.guard
+    settings = service.settings
+    token, subprotocol = guard.ws_token(websocket.scope, websocket.query_params.get("token"))
+    if not guard.token_ok(token):
+        # before accept: the client sees the handshake refused (HTTP 403)
+        await websocket.close(code=4401, reason="missing or wrong token")
+        return
+    await websocket.accept(subprotocol=subprotocol)
+    queue: asyncio.Queue[str] = asyncio.Queue(maxsize=settings.ws_queue_size)
+    # Raw-signal frames (~10/s, ~1 KB) only for clients that draw traces: ?signal=1
+    want_signal = websocket.query_params.get("signal", "0") in ("1", "true", "yes")
+
     try:
-        session = manager.get(session_id)
+        status = _join(websocket, service, session_id, queue, want_signal)
     except BCIError as exc:
-        await websocket.accept()
         await websocket.send_text(ErrorMessage(detail=str(exc)).to_json())
         await websocket.close(code=4404)
         return
-    await websocket.accept()
-    queue: asyncio.Queue[str] = asyncio.Queue(maxsize=size)
-    # Raw-signal frames (~10/s, ~1 KB) only for clients that draw traces: ?signal=1
-    want_signal = websocket.query_params.get("signal", "0") in ("1", "true", "yes")
-    _fanout(websocket, session).add(queue, want_signal)
+    bucket = TokenBucket(settings.ws_event_rate)
 
     async def sender() -> None:
         while True:
@@ -131,13 +178,25 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
 
     async def receiver() -> None:
         while True:
-            text = await websocket.receive_text()
-            # An event is a session command that waits for the engine: not on the event loop.
-            reply = await asyncio.to_thread(_handle_client_message, manager, session_id, text)
-            await websocket.send_text(reply.to_json())
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(frame.get("code", 1000))
+            reply: Message | tuple[str, float | None]
+            if not bucket.take():
+                reply = ErrorMessage(
+                    detail=f"rate limit: at most {settings.ws_event_rate:g} messages per "
+                    "second; this one was dropped"
+                )
+            elif frame.get("text") is None:
+                reply = ErrorMessage(detail="binary frames are not accepted: send JSON text")
+            else:
+                reply = _parse_client_message(frame["text"])
+            if isinstance(reply, tuple):  # an event: a session command, not on the event loop
+                reply = await asyncio.to_thread(_add_event, service, session_id, *reply)
+            _offer(queue, reply.to_json())
 
     try:
-        await websocket.send_text(Hello(session=session.status()).to_json())
+        await websocket.send_text(Hello(session=status).to_json())
         tasks = [asyncio.create_task(sender()), asyncio.create_task(receiver())]
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for t in pending:
@@ -147,30 +206,49 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
             if err is not None and not isinstance(err, WebSocketDisconnect):
                 logger.info("websocket for session %s closed: %r", session_id, err)
     finally:
-        _leave(websocket, session, queue)
+        _leave(websocket, session_id, queue)
 
 
-def _handle_client_message(manager: SessionManager, session_id: str, text: str) -> Message:
-    """Client -> server: ``{"type": "event", "value": "video_onset"}`` and ``{"type": "ping"}``."""
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _parse_client_message(text: str) -> Message | tuple[str, float | None]:
+    """Client -> server: ``{"type": "event", "value": "video_onset"}`` and ``{"type": "ping"}``.
+
+    Returns the reply, or ``(value, t)`` of a valid event to stamp.
+    """
+    if len(text) > MAX_FRAME_CHARS:
+        return ErrorMessage(
+            detail=f"message is {len(text)} characters; the limit is {MAX_FRAME_CHARS}"
+        )
     try:
-        msg = json.loads(text)
-    except json.JSONDecodeError as exc:
+        msg = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:  # JSONDecodeError, or NaN / Infinity
         return ErrorMessage(detail=f"message is not valid JSON: {exc}")
     if not isinstance(msg, dict) or "type" not in msg:
         return ErrorMessage(detail="message must be a JSON object with a 'type' field")
     kind = msg["type"]
     if kind == "ping":
         return Pong()
-    if kind == "event":
-        value = msg.get("value")
-        if not isinstance(value, str) or not value or len(value) > 200:
-            return ErrorMessage(detail="event 'value' must be a string of 1-200 chars")
-        t = msg.get("t")
-        if t is not None and not isinstance(t, int | float):
-            return ErrorMessage(detail=f"event 't' must be a number, got {t!r}")
-        try:
-            m = manager.add_event(session_id, value, t, source="websocket")
-        except BCIError as exc:
-            return ErrorMessage(detail=str(exc))
-        return EventAck(t=m.t, value=m.value)
-    return ErrorMessage(detail=f"unknown message type {kind!r}; expected 'event' or 'ping'")
+    if kind != "event":
+        return ErrorMessage(detail=f"unknown message type {kind!r:.60}; expected 'event' or 'ping'")
+    value = msg.get("value")
+    if not isinstance(value, str) or not value or len(value) > 200:
+        return ErrorMessage(
+            detail=f"event 'value' must be a string of 1-200 chars, got {value!r:.60}"
+        )
+    t = msg.get("t")
+    if t is not None and (
+        isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)
+    ):
+        return ErrorMessage(detail=f"event 't' must be a finite number, got {t!r:.60}")
+    return value, None if t is None else float(t)
+
+
+def _add_event(service: BCIService, session_id: str, value: str, t: float | None) -> Message:
+    try:
+        m = service.add_event(session_id, value, t, source="websocket")
+    except BCIError as exc:
+        return ErrorMessage(detail=str(exc))
+    return EventAck(t=m.t, value=m.value)

@@ -1,11 +1,44 @@
 // HTTP and WebSocket helpers shared by the dashboard pages. Plain ES module, no dependencies.
 
+const TOKEN_KEY = "bci.token";
+
 /**
- * Call the HTTP API. Never throws: returns {ok, status, data, error}.
+ * The API token: taken from the URL fragment (`#token=...`, as `bci serve` prints the page
+ * URL; a fragment is never sent to any server), kept in this tab's sessionStorage, and
+ * removed from the address bar. Null when the page was opened without one.
+ */
+export function getToken() {
+  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (m) {
+    const token = decodeURIComponent(m[1]);
+    sessionStorage.setItem(TOKEN_KEY, token);
+    history.replaceState(null, "", location.pathname + location.search);
+    return token;
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** Ask for the token (once per failure), e.g. when the page was opened without it. */
+function askToken() {
+  const t = window.prompt("API token of this bci service (printed by `bci serve`):");
+  if (t) sessionStorage.setItem(TOKEN_KEY, t.trim());
+  return t ? t.trim() : null;
+}
+
+/** `href` with the token in its fragment, for links to the other page of the dashboard. */
+export function withToken(href) {
+  const token = getToken();
+  return token ? `${href}#token=${encodeURIComponent(token)}` : href;
+}
+
+/**
+ * Call the HTTP API with the token. Never throws: returns {ok, status, data, error}.
  * `error` is the server's `detail` text (or a network message) when ok is false.
  */
-export async function api(path, { method = "GET", body } = {}) {
+export async function api(path, { method = "GET", body } = {}, retried = false) {
   const init = { method, headers: {} };
+  const token = getToken();
+  if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -16,6 +49,7 @@ export async function api(path, { method = "GET", body } = {}) {
   } catch (err) {
     return { ok: false, status: 0, data: null, error: `network error: ${err.message}` };
   }
+  if (res.status === 401 && !retried && askToken()) return api(path, { method, body }, true);
   let data = null;
   const text = await res.text();
   if (text) {
@@ -76,6 +110,15 @@ export function sessionSocketUrl(sessionId, query = "signal=1") {
 }
 
 /**
+ * A WebSocket that carries the token as a subprotocol entry (`bearer.<token>`): browsers
+ * cannot set an Authorization header on a WebSocket, and a subprotocol stays out of URLs.
+ */
+export function openSocket(url) {
+  const token = getToken() || askToken(); // the socket always needs it
+  return token ? new WebSocket(url, ["bci", `bearer.${token}`]) : new WebSocket(url);
+}
+
+/**
  * The session WebSocket with automatic reconnection.
  *
  * `on(type, fn)` registers a handler for one message type ("prediction", "signal", ...);
@@ -110,7 +153,7 @@ export class SessionSocket {
   connect() {
     if (this.closed) return this;
     this._state("connecting");
-    const ws = new WebSocket(sessionSocketUrl(this.sessionId));
+    const ws = openSocket(sessionSocketUrl(this.sessionId));
     this.ws = ws;
     ws.onopen = () => {
       this.retryMs = 500;

@@ -1,9 +1,21 @@
 // The live session view: controls on the left, traces, decoder output and channel quality.
 
-import { api, classColor, Features, fmt, LslClock, median, SessionSocket } from "./api.js";
+import {
+  api,
+  classColor,
+  Features,
+  fmt,
+  getToken,
+  LslClock,
+  median,
+  SessionSocket,
+  withToken,
+} from "./api.js";
 import { ProbabilityChart, SuppressionGauge } from "./charts.js";
 import { cueView } from "./cues.js";
 import { QUALITY_COLORS, QUALITY_TEXT, TraceView } from "./traces.js";
+
+getToken(); // read the #token=... fragment once, before anything rewrites the page URL
 
 const $ = (id) => document.getElementById(id);
 
@@ -225,7 +237,7 @@ function selectSession(id) {
   if (id) url.searchParams.set("session", id);
   else url.searchParams.delete("session");
   history.replaceState(null, "", url);
-  $("demo-link").href = id ? `/demo?session=${encodeURIComponent(id)}` : "/demo";
+  $("demo-link").href = withToken(id ? `/demo?session=${encodeURIComponent(id)}` : "/demo");
   $("session-select").value = id || "";
   for (const li of $("session-list").children) {
     li.className = li.dataset.id === id ? "selected" : "";

@@ -5,6 +5,9 @@
 // app's own events back (`{"type": "event", "value": ...}`) so they are stamped on the LSL
 // clock and recorded with the EEG. No library, no build step.
 
+import { getToken, openSocket, withToken } from "./api.js";
+
+getToken(); // read the #token=... fragment once, before anything else uses the page URL
 const params = new URLSearchParams(location.search);
 const sessionId = params.get("session") || "1";
 const $ = (id) => document.getElementById(id);
@@ -29,7 +32,7 @@ window.bciDemo = game; // for the console and the browser tests
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}/ws/sessions/${encodeURIComponent(sessionId)}`);
+  const ws = openSocket(`${scheme}://${location.host}/ws/sessions/${encodeURIComponent(sessionId)}`);
   game.socket = ws;
   setState("connecting");
   ws.onopen = () => setState("open");
@@ -96,6 +99,6 @@ function frame(now) {
 }
 
 $("session-name").textContent = `session ${sessionId}`;
-$("dashboard-link").href = `/?session=${encodeURIComponent(sessionId)}`;
+$("dashboard-link").href = withToken(`/?session=${encodeURIComponent(sessionId)}`);
 connect();
 requestAnimationFrame(frame);
