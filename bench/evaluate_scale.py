@@ -72,7 +72,6 @@ def machine_parallelism(workers: int, n: int = 20_000_000) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     from bci.cli._evaluation import parse_subjects
-
     from bci.datasets.eegbci import data_path
     from bci.evaluation.runner import run_tasks
     from bci.evaluation.tasks import DataSpec, load_epochs, within_tasks
