@@ -172,7 +172,8 @@ class BCIService:
                             pass  # a stream without its own marker stream is normal
                     if time.monotonic() >= until:
                         break
-            left = max(0.5, deadline - time.monotonic()) if markers or marker_map else timeout
+            # a named marker stream shares the budget; a marker_map search does not (main's rule)
+            left = max(0.5, deadline - time.monotonic()) if markers else timeout
             try:
                 source = m.open_lsl_source(name, type, source_id, left, dejitter=dejitter)
             except BaseException:
