@@ -153,7 +153,7 @@ class Service:
         return str(r.json()["id"])
 
     def create_session(self, name: str, model_id: str | None, **extra: Any) -> dict[str, Any]:
-        body = {"name": name, "model_id": model_id, "timeout": 10, **extra}
+        body = {"name": name, "model_id": model_id, "timeout": 5, **extra}
         r = self.http.post("/sessions", json=body)
         if r.status_code != 201:
             raise SystemExit(f"POST /sessions {name!r} answered {r.status_code}: {r.text}")

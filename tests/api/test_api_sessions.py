@@ -57,6 +57,11 @@ def test_session_by_source_id_without_model(client, noise_outlet):
 
 
 def test_unknown_stream_is_404_and_lists_visible(client, noise_outlet):
+    from bci.streams.lsl import get_pylsl
+
+    # The outlet must be discoverable first (a fresh outlet can miss a 0.5 s listing on a
+    # loaded machine): the assertion is about the error listing what LSL shows.
+    assert get_pylsl().resolve_byprop("name", noise_outlet.name, timeout=10)
     r = client.post("/sessions", json={"name": "no-such-stream", "timeout": 0.3})
     assert r.status_code == 404
     body = r.json()

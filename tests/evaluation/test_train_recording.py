@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from _helpers import AUTH, TEST_TOKEN
 from fastapi.testclient import TestClient
 
 from bci.api import create_app
@@ -77,10 +78,11 @@ def test_post_models_train_from_a_stored_volts_recording(r04, tmp_path):
         w.push("eeg", rec.data.T * 1e-6, rec.timestamps)
         for t, v in rec.markers:
             w.push_marker("m", v, t)
-    settings = load_settings(data_dir=tmp_path)
+    settings = load_settings(data_dir=tmp_path, token=TEST_TOKEN)
     manager = SessionManager(settings)
     try:
-        with TestClient(create_app(settings, manager)) as client:
+        app = create_app(settings, manager)
+        with TestClient(app, base_url="http://127.0.0.1", headers=AUTH) as client:
             body = {"recording": xdf.name, "events": {"T1": "left", "T2": "right"}}
             r = client.post("/models/train", json=body)
             assert r.status_code == 201, r.text
@@ -92,7 +94,7 @@ def test_post_models_train_from_a_stored_volts_recording(r04, tmp_path):
             assert card["ch_names"] == ref.ch_names
             assert client.get(f"/models/{card['id']}").json()["source"] == card["source"]
             r = client.post("/models/train", json={**body, "recording": "../etc/passwd"})
-            assert r.status_code == 404 and "No recording named" in r.text
+            assert r.status_code == 404 and "No recording '../etc/passwd' in the folders" in r.text
             r = client.post("/models/train", json={**body, "events": {"T1": "a", "T2": "a"}})
             assert r.status_code == 422 and "at least 2 classes" in r.text
             r = client.post("/models/train", json={**body, "pipeline": "nope"})
