@@ -234,9 +234,11 @@ def _run(args: argparse.Namespace) -> int:
     from bci.evaluation.reference import moabb_reference
     from bci.evaluation.report import format_table, write_results
 
+    protocol = _arg(args, "protocol", "within-session")
+    if _arg(args, "online") and protocol == "cross-subject":
+        return _run_online_adaptation(args)
     if _arg(args, "online"):
         return _run_online(args)
-    protocol = _arg(args, "protocol", "within-session")
     if protocol != "within-session":
         from bci.cli._transfer import run_transfer
 
@@ -456,4 +458,32 @@ def _run_online(args: argparse.Namespace) -> int:
             )
     (out / "online.json").write_text(json.dumps(rows, indent=2))
     print(f"\nwrote {out / 'online.json'} (difference in points = 100 x (online - offline))")
+    return 0
+
+
+def _run_online_adaptation(args: argparse.Namespace) -> int:
+    """``--online --protocol cross-subject``: each held-out subject replayed through the
+    engine from its first second, early vs late decisions with and without adaptation
+    (:mod:`bci.evaluation.adaptation`)."""
+    import json
+
+    from bci.evaluation.adaptation import format_adaptation, run_adaptation
+
+    if _arg(args, "dataset") is None:
+        raise DataError("--online --protocol cross-subject needs --dataset eegbci --subjects")
+    subjects = parse_subjects(_arg(args, "subjects", "1-10"))
+    if len(subjects) < 2:
+        raise DataError(f"--protocol cross-subject needs >= 2 subjects, got {subjects}")
+    res = run_adaptation(
+        subjects,
+        orders=("time",),
+        conditions=("static", "recenter-none", "recenter-weighted", "oracle"),
+        path=_arg(args, "data_path"),
+        engine=True,
+    )
+    print(format_adaptation(res))
+    out = Path(_arg(args, "output", DEFAULT_OUTPUT))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {out / 'results.json'}")
     return 0

@@ -285,8 +285,9 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"order": order, "condition": cond, "n_subjects": len(sel)}
         for k in ("early", "late", "all", "ref_error"):
             v = np.array([r[k] for r in sel], dtype=float)
-            row[k] = float(np.nanmean(v))
-            row[f"{k}_sd"] = float(np.nanstd(v))
+            v = v[np.isfinite(v)]  # engine rows have no reference error
+            row[k] = float(v.mean()) if v.size else float("nan")
+            row[f"{k}_sd"] = float(v.std()) if v.size else float("nan")
         if base:
             d = [r["late"] - base[r["subject"]] for r in sel if r["subject"] in base]
             row["late_minus_static"] = float(np.mean(d))

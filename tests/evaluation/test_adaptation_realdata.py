@@ -6,6 +6,7 @@ comes from ``python -m bci.evaluation.adaptation --subjects 1-10``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -55,3 +56,27 @@ def test_engine_replay_agrees_with_the_simulation(eegbci_path: Path) -> None:
     online = roc_auc_score(target.y == "right", P[:, 1])
     # decisions every 1/16 s land within 5 samples of the trial's end: nearly the same AUC
     assert abs(online - sim) < 0.05, (online, sim)
+
+
+@pytest.mark.slow
+def test_evaluate_online_cross_subject_replays_through_the_engine(eegbci_path, tmp_path, capsys):
+    """`bci evaluate --online --protocol cross-subject`: engine replay rows per subject."""
+    from bci.cli import main
+
+    code = main(
+        [
+            "evaluate", "--dataset", "eegbci", "--subjects", "2,3", "--online",
+            "--protocol", "cross-subject", "--data-path", str(eegbci_path),
+            "--output", str(tmp_path),
+        ]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    res = json.loads((tmp_path / "results.json").read_text())
+    engine = [r for r in res["rows"] if r["order"] == "engine"]
+    conds = {"static", "recenter-none", "recenter-weighted", "oracle"}
+    assert {(r["subject"], r["condition"]) for r in engine} == {
+        (s, c) for s in (2, 3) for c in conds
+    }
+    for r in engine:
+        assert r["n_trials"] == 45 and 0.0 <= r["early"] <= 1.0 and 0.0 <= r["late"] <= 1.0
+    assert "late half AUC" in capsys.readouterr().out
