@@ -204,6 +204,16 @@ def service_outlet_ids(instance: str, session_id: str, kind: str) -> tuple[str, 
     )
 
 
+def _wait(timeout: float) -> float:
+    """``timeout`` for a liblsl resolve, nudged off exactly 0.5 s.
+
+    liblsl 1.16 (pylsl 1.18.6) takes 5.5 s, not 0.5 s, for a resolve whose wait time is
+    exactly 0.5 s (``resolve_streams(0.5)`` and ``resolve_bypred(..., 0.5)``; 0.49 and 0.51
+    take what they say; measured here). 0.51 keeps the caller's intent.
+    """
+    return 0.51 if abs(timeout - 0.5) < 1e-6 else timeout
+
+
 def list_streams(timeout: float = 1.0, full: bool = True) -> list[StreamDescription]:
     """Every LSL stream visible within ``timeout`` seconds.
 
@@ -213,7 +223,7 @@ def list_streams(timeout: float = 1.0, full: bool = True) -> list[StreamDescript
     """
     pylsl = get_pylsl()
     out = []
-    infos = pylsl.resolve_streams(wait_time=timeout)
+    infos = pylsl.resolve_streams(wait_time=_wait(timeout))
     deadline = time.monotonic() + timeout
     for info in infos:
         left = deadline - time.monotonic()
@@ -256,7 +266,7 @@ def resolve_stream(
     if not clauses:
         raise StreamError("Give at least one of name, type or source_id to find a stream")
     pred = " and ".join(clauses)
-    found = pylsl.resolve_bypred(pred, 1, timeout)
+    found = pylsl.resolve_bypred(pred, 1, _wait(timeout))
     if not found:
         visible = [f"{d.name} ({d.type}, {d.source_id})" for d in list_streams(0.5, full=False)]
         raise StreamNotFoundError(

@@ -101,3 +101,20 @@ def test_positions_from_the_stream_else_the_template():
     np.testing.assert_allclose(pos[0], own)
     assert np.isfinite(pos[1]).all() and abs(pos[1][0]) < 0.01  # Cz on the midline
     assert np.isnan(pos[2]).all()
+
+
+@pytest.mark.network
+def test_a_half_second_resolve_takes_half_a_second():
+    """liblsl turns a resolve of exactly 0.5 s into 5.5 s; ours must not (found here)."""
+    import time
+
+    from bci.errors import StreamNotFoundError
+    from bci.streams.lsl import list_streams, resolve_stream
+
+    t0 = time.monotonic()
+    list_streams(0.5, full=False)
+    assert time.monotonic() - t0 < 2.0
+    t0 = time.monotonic()
+    with pytest.raises(StreamNotFoundError):
+        resolve_stream(name="bci-test-surely-absent", timeout=0.5)
+    assert time.monotonic() - t0 < 3.0  # 0.5 s + the 0.5 s listing in the message
