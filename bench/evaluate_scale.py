@@ -31,16 +31,6 @@ if "BCI_DATA_PATH" not in os.environ and _shared.is_dir():
     os.environ["BCI_DATA_PATH"] = str(_shared)
 
 
-def _comparable(results: list) -> list:
-    """Results without the wall-clock fit times (the only field that may differ)."""
-    out = []
-    for r in results:
-        if r is not None and "score" in r:
-            r = {**r, "score": {k: v for k, v in r["score"].items() if k != "fit_time_s"}}
-        out.append(r)
-    return out
-
-
 def _burn(n: int) -> float:
     t = time.perf_counter()
     s = 0
@@ -73,7 +63,7 @@ def machine_parallelism(workers: int, n: int = 20_000_000) -> float:
 def main(argv: list[str] | None = None) -> int:
     from bci.cli._evaluation import parse_subjects
     from bci.datasets.eegbci import data_path
-    from bci.evaluation.runner import run_tasks
+    from bci.evaluation.runner import comparable, run_tasks
     from bci.evaluation.tasks import DataSpec, load_epochs, within_tasks
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -121,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     t_dask = time.perf_counter() - t0
     load1 = os.getloadavg()
     ceiling1 = machine_parallelism(n_par)
-    same = _comparable(serial) == _comparable(dist)
+    same = comparable(serial) == comparable(dist)
     print(f"serial (in-process): {t_serial:8.1f} s")
     print(f"dask ({where}): {t_dask:8.1f} s  (cluster start included)")
     print(f"speed-up: {t_serial / t_dask:.2f}x   identical results: {same}")

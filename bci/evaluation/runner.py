@@ -20,7 +20,7 @@ from typing import Any
 from bci.errors import DataError
 from bci.evaluation.tasks import Task, load_epochs, run_task
 
-__all__ = ["TaskFailure", "run_tasks"]
+__all__ = ["TaskFailure", "comparable", "run_tasks"]
 
 logger = logging.getLogger(__name__)
 
@@ -172,3 +172,16 @@ def _dask(
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def comparable(results: list[Any]) -> list[Any]:
+    """``results`` without the wall-clock fit times, the one field two runs may differ in.
+
+    Serial and distributed runs of the same tasks with the same seed compare equal this way.
+    """
+    out = []
+    for r in results:
+        if r is not None and "score" in r:
+            r = {**r, "score": {k: v for k, v in r["score"].items() if k != "fit_time_s"}}
+        out.append(r)
+    return out

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bci.evaluation.runner import run_tasks
+from bci.evaluation.runner import comparable, run_tasks
 from bci.evaluation.tasks import DataSpec, Task, within_tasks
 
 pytestmark = [pytest.mark.network, pytest.mark.realdata, pytest.mark.slow]
@@ -91,15 +91,6 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
                 p.kill()
 
 
-def _strip_times(results: list) -> list:
-    out = []
-    for r in results:
-        if r is not None and "score" in r:
-            r = {**r, "score": {k: v for k, v in r["score"].items() if k != "fit_time_s"}}
-        out.append(r)
-    return out
-
-
 def test_dask_cluster_gives_the_serial_results(scheduler: str, eegbci_path: Path) -> None:
     data = [DataSpec(s, "imagery-left-right", str(eegbci_path)) for s in (1, 2)]
     tasks = within_tasks(data, ["ts-lr"], band=(8.0, 32.0), n_folds=3, seed=7, n_permutations=2)
@@ -107,7 +98,7 @@ def test_dask_cluster_gives_the_serial_results(scheduler: str, eegbci_path: Path
     tasks.append(Task("within", DataSpec(200, "imagery-left-right", None), "mdm"))
     serial, serial_fail = run_tasks(tasks, progress=False)
     remote, remote_fail = run_tasks(tasks, scheduler=scheduler, progress=False)
-    assert _strip_times(remote) == _strip_times(serial)
+    assert comparable(remote) == comparable(serial)
     assert [r is not None for r in remote] == [True, True, True, True, False]
     assert [f.task for f in remote_fail] == [f.task for f in serial_fail] == ["S200 mdm"]
     assert "eegbci subject must be in 1..109, got 200" in remote_fail[0].error
