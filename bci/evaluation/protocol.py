@@ -428,25 +428,33 @@ def chance_level(
     seed: int,
     params: dict[str, Any] | None = None,
     on_fold: Callable[[], None] | None = None,
+    only: tuple[int, int] | None = None,
 ) -> list[float]:
     """Mean CV scores of ``pipeline`` refitted on ``n_permutations`` label permutations.
 
     Labels are shuffled inside each test fold (seeded by ``seed``), so every train set keeps
     its class counts.
 
+    ``only=(start, stop)`` scores permutations ``start..stop-1`` of the same sequence (all are
+    drawn, only those are fitted): the parts of a split run concatenate to the whole run's list.
+
     Returns
     -------
-    null : list of float, length n_permutations
+    null : list of float, length n_permutations (``stop - start`` with ``only``)
     """
     spec = get_pipeline(pipeline)
     rng = np.random.default_rng(seed)
     p = {k: v for k, v in (params or {}).items() if k in spec.parameters()}
+    start, stop = only if only is not None else (0, n_permutations)
     null = []
-    for _ in range(n_permutations):
+    for k in range(n_permutations):
+        permuted = _permuted(y, folds, rng)
+        if not start <= k < stop:
+            continue
         s, *_ = cross_validate(
             spec.name,
             X,
-            _permuted(y, folds, rng),
+            permuted,
             folds,
             sfreq=meta.get("sfreq"),
             params=p,

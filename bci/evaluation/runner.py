@@ -13,14 +13,15 @@ dask-kubernetes, the user's choice) and pass ``--scheduler tcp://HOST:8786``.
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bci.errors import DataError
 from bci.evaluation.tasks import Task, load_epochs, run_task
 
-__all__ = ["TaskFailure", "comparable", "run_tasks"]
+__all__ = ["TaskFailure", "comparable", "run_tasks", "split_task"]
 
 logger = logging.getLogger(__name__)
 
@@ -145,33 +146,61 @@ def _dask(
                         key=f"bci-load-{len(loads)}-{t.data.label}",
                         pure=False,
                     )
+            # a chance task (n permutations x k folds: the longest by far) goes out as one part
+            # per permutation, so two workers are not left waiting on one subject's chance level
+            parts = [(i, p) for i, t in enumerate(tasks) for p in split_task(t)]
             futures = [
                 client.submit(
                     run_task,
-                    t,
-                    loads.get((t.data, t.band)),
-                    key=f"bci-{i}-{t.kind}-{t.data.label}-{t.pipeline}",
+                    p,
+                    loads.get((p.data, p.band)),
+                    key=f"bci-{j}-{p.kind}-{p.data.label}-{p.pipeline}",
                     pure=False,
                 )
-                for i, t in enumerate(tasks)
+                for j, (_, p) in enumerate(parts)
             ]
-            index = {f.key: i for i, f in enumerate(futures)}
+            part_of = {f.key: j for j, f in enumerate(futures)}
+            pending = Counter(i for i, _ in parts)
+            done: dict[int, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
             results: list[dict[str, Any] | None] = [None] * len(tasks)
             failures: dict[int, TaskFailure] = {}
             for fut in as_completed(futures):
-                i = index[fut.key]
+                j = part_of[fut.key]
+                i = parts[j][0]
                 if fut.status == "error":
                     err = fut.exception()
-                    logger.warning("%s failed: %s", tasks[i].name, err)
-                    failures[i] = TaskFailure(tasks[i].name, tasks[i].kind, _describe(err))
+                    if i not in failures:
+                        logger.warning("%s failed: %s", tasks[i].name, err)
+                        failures[i] = TaskFailure(tasks[i].name, tasks[i].kind, _describe(err))
                 else:
-                    results[i] = fut.result()
-                bar.set_postfix_str(tasks[i].name)
-                bar.update()
+                    done[i].append((j, fut.result()))
+                pending[i] -= 1
+                if pending[i] == 0:
+                    if i not in failures:
+                        results[i] = _merge(done.pop(i))
+                    bar.set_postfix_str(tasks[i].name)
+                    bar.update()
             return results, [failures[i] for i in sorted(failures)]
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def split_task(task: Task) -> list[Task]:
+    """``task`` as parts that run independently: one per permutation for a chance task.
+
+    :func:`_merge` of the parts' results, in part order, is the whole task's result.
+    """
+    if task.kind != "chance" or task.n_permutations <= 1 or task.permutations:
+        return [task]
+    return [replace(task, permutations=(k, k + 1)) for k in range(task.n_permutations)]
+
+
+def _merge(parts: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+    """One task's result from its parts' (part index, result), in any order."""
+    if len(parts) == 1:
+        return parts[0][1]
+    return {"null": [v for _, r in sorted(parts, key=lambda p: p[0]) for v in r["null"]]}
 
 
 def comparable(results: list[Any]) -> list[Any]:

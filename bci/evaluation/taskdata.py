@@ -129,6 +129,9 @@ class Task:
         Transfer protocols: the other subjects.
     trials : tuple of int
         ``calibration-curve``: labelled trials per class.
+    permutations : (int, int) or ()
+        ``chance`` only: score permutations ``start..stop-1`` of the ``n_permutations`` (a part
+        of a chance task split over workers; empty: all).
     """
 
     kind: str
@@ -141,6 +144,7 @@ class Task:
     params: tuple[tuple[str, Any], ...] = ()
     sources: tuple[DataSpec, ...] = field(default=())
     trials: tuple[int, ...] = ()
+    permutations: tuple[int, ...] = ()
 
     @property
     def name(self) -> str:

@@ -199,6 +199,7 @@ def _run(task: Task, epochs: Epochs | None) -> dict[str, Any]:
             n_permutations=task.n_permutations,
             seed=task.seed,
             params=params,
+            only=(task.permutations[0], task.permutations[1]) if task.permutations else None,
         )
         return {"null": null}
     if task.kind == "within-transfer":

@@ -86,6 +86,30 @@ def test_chance_level_from_permutations() -> None:
     assert scores[1].chance == s.chance  # one null distribution per subject and paradigm
 
 
+def test_chance_level_in_parts_equals_the_whole_run() -> None:
+    """A chance task split one permutation per worker concatenates to the serial null list."""
+    from dataclasses import replace
+
+    from bci.evaluation.protocol import chance_level
+    from bci.evaluation.runner import _merge, split_task
+    from bci.evaluation.tasks import DataSpec, Task
+
+    source, _ = _source()
+    X, y, meta = source((8.0, 32.0))
+    folds = make_folds(y, 3, 5)
+    kw = {"n_permutations": 4, "seed": 3}
+    whole = chance_level("ts-lr", X, y, meta, folds, **kw)
+    parts = [chance_level("ts-lr", X, y, meta, folds, only=(k, k + 1), **kw) for k in range(4)]
+    assert [p[0] for p in parts] == whole and len(set(whole)) > 1
+    assert chance_level("ts-lr", X, y, meta, folds, only=(1, 3), **kw) == whole[1:3]
+    task = Task("chance", DataSpec(1, "imagery-left-right", None), "ts-lr", n_permutations=4)
+    split = split_task(task)
+    assert [p.permutations for p in split] == [(0, 1), (1, 2), (2, 3), (3, 4)]
+    assert split_task(replace(task, kind="within")) == [replace(task, kind="within")]
+    shuffled = [(3, {"null": [whole[3]]}), (0, {"null": [whole[0]]}), (2, {"null": [whole[2]]})]
+    assert _merge([*shuffled, (1, {"null": [whole[1]]})]) == {"null": whole}
+
+
 def test_permutations_keep_class_counts_in_every_fold() -> None:
     y = np.array(["a"] * 12 + ["b"] * 18)
     folds = make_folds(y, 3, 0)
