@@ -7,15 +7,26 @@ each other.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
 
 from bci.errors import DataError
 
-__all__ = ["MOTOR_CHANNELS", "TRANSFER_PIPELINES", "DataSpec", "Epochs", "Task", "load_epochs"]
+__all__ = [
+    "MOTOR_CHANNELS",
+    "TRANSFER_PIPELINES",
+    "DataSpec",
+    "Epochs",
+    "Task",
+    "load_epochs",
+    "plain_heap",
+]
 
 #: The 21 sensorimotor channels (FC, C and CP rows, 5 to 6) used by the transfer protocols.
 MOTOR_CHANNELS = (
@@ -68,6 +79,32 @@ class DataSpec:
 Epochs = tuple[np.ndarray, np.ndarray, dict[str, Any]]
 
 
+@cache
+def plain_heap() -> bool:
+    """Give a Dask worker the heap of a plain Python process (once per process).
+
+    A Dask nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also turns
+    off glibc's dynamic mmap threshold: every NumPy temporary over 128 KiB is then a fresh
+    ``mmap``, zeroed page by page, and freed back at once. Measured on S001's 5-permutation
+    chance task: 585,057 minor page faults instead of 31, and 14.1 s instead of 11.1 s (the
+    whole 2-worker evaluation ran ~25% more CPU than the same tasks in one process). Where
+    that variable is set, the thresholds a plain process settles at (32 MiB mmap, 64 MiB
+    trim) are set back with ``mallopt``; a worker then keeps up to 64 MiB of freed heap.
+
+    Returns True when the thresholds were changed.
+    """
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and bool(
+        libc.mallopt(m_trim_threshold, 64 << 20)
+    )
+
+
 @lru_cache(maxsize=64)
 def load_epochs(
     spec: DataSpec, band: tuple[float, float]
@@ -89,6 +126,7 @@ def load_epochs(
     """
     from bci.datasets import load_eegbci_epochs
 
+    plain_heap()
     if spec.dataset != "eegbci":
         raise DataError(f"dataset must be 'eegbci', got {spec.dataset!r}")
     X, y, meta = load_eegbci_epochs(

@@ -32,6 +32,7 @@ from bci.evaluation.taskdata import (
     Epochs,
     Task,
     load_epochs,
+    plain_heap,
 )
 
 __all__ = [
@@ -117,7 +118,8 @@ def run_task(task: Task, epochs: Epochs | None = None) -> dict[str, Any]:
     the caller already has it (a Dask future resolved on the worker that loaded it);
     otherwise the task loads its data itself.
 
-    BLAS is limited to one thread (small matrices; a worker per core) and MNE to errors.
+    BLAS is limited to one thread (small matrices; a worker per core) and MNE to errors; in a
+    Dask worker the heap is set back to a plain process's (:func:`plain_heap`).
 
     Returns
     -------
@@ -128,6 +130,7 @@ def run_task(task: Task, epochs: Epochs | None = None) -> dict[str, Any]:
     import mne
     from threadpoolctl import threadpool_limits
 
+    plain_heap()
     with threadpool_limits(limits=1, user_api="blas"), mne.utils.use_log_level("error"):
         return _run(task, epochs)
 
