@@ -1,10 +1,11 @@
 """Serial vs Dask evaluation on the same tasks: wall time, speed-up, identical results.
 
 Runs the within-session tasks of ``bci evaluate`` (every subject x pipeline, plus each
-subject's permutation chance level) once in this process and once on Dask, checks that the
-two give the same numbers, and prints the ratio. The Dask time includes starting the local
-cluster; each worker loads the subjects it is given (nothing but paths and parameters is
-shipped).
+subject's permutation chance level) in this process and on Dask, in the order serial, Dask,
+Dask, serial (``--rounds 2``: a machine whose speed drifts during the run weighs on both sides
+alike), checks that every run gives the same numbers, and prints the ratio of the summed
+times. The Dask time includes starting the local cluster; each worker loads the subjects it
+is given (nothing but paths and parameters is shipped).
 
     python bench/evaluate_scale.py                       # S001-S010, 2 local workers
     python bench/evaluate_scale.py --workers 4 --subjects 1-5
@@ -22,6 +23,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -74,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workers", type=int, default=2, help="local Dask workers (1 thread each)")
     ap.add_argument("--scheduler", default=None, help="an existing scheduler instead")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="runs of each side, in the order serial, dask, dask, serial, ... (default 2)",
+    )
     args = ap.parse_args(argv)
 
     folder = data_path()
@@ -94,28 +102,42 @@ def main(argv: list[str] | None = None) -> int:
         f"({args.permutations} permutations), {args.folds} folds, seed {args.seed}"
     )
     n_par = args.workers if not args.scheduler else 2
+    where = args.scheduler or f"{args.workers} local workers"
     ceiling0 = machine_parallelism(n_par)
     load0 = os.getloadavg()
-    load_epochs.cache_clear()
-    t0 = time.perf_counter()
-    serial, f1 = run_tasks(tasks, progress=False)
-    t_serial = time.perf_counter() - t0
-    where = args.scheduler or f"{args.workers} local workers"
-    t0 = time.perf_counter()
-    dist, f2 = run_tasks(
-        tasks,
-        workers=0 if args.scheduler else args.workers,
-        scheduler=args.scheduler,
-        progress=False,
+    times: dict[str, list[float]] = {"serial": [], "dask": []}
+    outputs: dict[str, list[Any]] = {"serial": [], "dask": []}
+    failed = 0
+    # serial, dask, dask, serial (--rounds 2): a machine that drifts faster or slower over the
+    # run weighs on both sides alike
+    order = ["serial", "dask", "dask", "serial"] * (args.rounds // 2) + (
+        ["serial", "dask"] if args.rounds % 2 else []
     )
-    t_dask = time.perf_counter() - t0
+    for kind in order:
+        load_epochs.cache_clear()  # every run reads its data itself
+        t0 = time.perf_counter()
+        if kind == "serial":
+            res, fails = run_tasks(tasks, progress=False)
+        else:
+            res, fails = run_tasks(
+                tasks,
+                workers=0 if args.scheduler else args.workers,
+                scheduler=args.scheduler,
+                progress=False,
+            )
+        times[kind].append(time.perf_counter() - t0)
+        outputs[kind].append(comparable(res))
+        failed += len(fails)
+        print(f"  {kind:6s} {times[kind][-1]:8.1f} s", flush=True)
     load1 = os.getloadavg()
     ceiling1 = machine_parallelism(n_par)
-    same = comparable(serial) == comparable(dist)
-    print(f"serial (in-process): {t_serial:8.1f} s")
-    print(f"dask ({where}): {t_dask:8.1f} s  (cluster start included)")
-    print(f"speed-up: {t_serial / t_dask:.2f}x   identical results: {same}")
-    print(f"failures: serial {len(f1)}, dask {len(f2)}")
+    runs = outputs["serial"] + outputs["dask"]
+    same = all(r == runs[0] for r in runs)
+    t_serial, t_dask = sum(times["serial"]), sum(times["dask"])
+    print(f"serial (in-process): {t_serial:8.1f} s over {len(times['serial'])} run(s)")
+    n_dask = len(times["dask"])
+    print(f"dask ({where}): {t_dask:8.1f} s over {n_dask} run(s), cluster start included")
+    print(f"speed-up: {t_serial / t_dask:.2f}x   identical results: {same}   failures: {failed}")
     print(
         f"machine ceiling: {n_par} processes of pure-Python work ran {ceiling0:.2f}x (before) "
         f"and {ceiling1:.2f}x (after) faster than one"
@@ -123,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"load average (1 min) before {load0[0]:.1f}, after {load1[0]:.1f} on {os.cpu_count()} CPUs"
     )
-    return 0 if same and not f1 and not f2 else 1
+    return 0 if same and not failed else 1
 
 
 if __name__ == "__main__":
