@@ -187,9 +187,14 @@ class Decoder(Stage):
                 latency_ms=(done - t) * 1e3,
                 compute_ms=compute_ms,
             )
-            self.last_prediction = pred
             out.append(pred)
         return out
+
+    def on_published(self, ctx: StageContext, message: Message) -> None:
+        # Only a decision that passed the stages (the quality gate) is the last one: GET
+        # /sessions/{id} never shows the class of a withheld window.
+        if isinstance(message, Prediction):
+            self.last_prediction = message
 
     def status(self) -> dict[str, Any]:
         last = self.last_prediction
