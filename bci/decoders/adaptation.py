@@ -362,6 +362,9 @@ class AdaptiveDecoder:
         re-centring), in order; empty otherwise.
     """
 
+    #: Holds one session's state: never shared by sessions in a batched decoder call.
+    per_session = True
+
     def __init__(
         self,
         pipeline: Any,

@@ -218,3 +218,35 @@ def test_withheld_windows_do_not_move_the_reference(rng: np.random.Generator, mo
     # the decision the session shows is a published one
     assert session.last_prediction is not None
     assert session.last_prediction.index == passed[-1]["index"]
+
+
+def test_batched_engine_keeps_each_sessions_reference_its_own(rng: np.random.Generator) -> None:
+    """Two sessions adapting the same stored model in one batched engine: each tracks its
+    own stream (the adaptive decoder of one session never decides the other's windows)."""
+    from bci.online.engine import Engine
+
+    _, _, model = _session(_pipeline(rng), _noise(rng, 1))  # one stored model, one id
+    A = expm(0.5 * (lambda S: (S + S.T) / 2)(rng.standard_normal((len(CH), len(CH)))))
+    streams = [_noise(rng, 12), A @ _noise(rng, 12)]
+
+    def run(batch: bool, which: list[int]) -> list[np.ndarray]:
+        engine = Engine(batch=batch)
+        made = []
+        for i in which:
+            src = ArraySource(streams[i], SFREQ, CH, chunk_size=5)
+            session = DecodingSession(
+                str(i + 1), src, model, SessionConfig(step_s=STEP_S), clock=lambda: 0.0
+            )
+            stage = AdaptationStage(session.decoder, STEP_S, "recenter", init_s=1.0)
+            session.add_stage(stage)
+            engine.add(session)
+            made.append((src, stage))
+        while not all(src.done for src, _ in made):
+            engine.step()
+        return [stage.tracker.reference_ for _, stage in made]
+
+    together = run(True, [0, 1])
+    alone = [run(False, [i])[0] for i in (0, 1)]
+    for got, want in zip(together, alone, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-9)
+    assert riemann_distance(together[0], together[1]) > 0.5
