@@ -31,6 +31,10 @@ training data and refits the pipeline; the online stage runs it off the decoding
 stores every refit as a new model version.
 """
 
+# Long module: the tracker, the decoder that decides with its reference and feeds it (in-call
+# or deferred until a window is accepted) and the supervised refit are one algorithm whose
+# parts share the reference's conventions; split, each would reach into the others' state.
+
 from __future__ import annotations
 
 import logging
