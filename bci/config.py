@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     # Largest JSON request body; model uploads have their own cap (the model file limit).
     max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     max_concurrent_uploads: int = Field(2, ge=1, le=16)
+    # POST /models/train runs at once (each a few seconds of CPU on a 2-core machine).
+    max_concurrent_trainings: int = Field(2, ge=1, le=16)
     # WebSocket events a client may send per second (token bucket; burst = 2 s of rate).
     ws_event_rate: float = Field(20.0, gt=0, le=10_000)
     # Stream resolutions (POST /sessions, GET /streams) running at once, and waiting at most.

@@ -69,7 +69,7 @@ _DESCRIPTIONS = {
     413: "Request body larger than its limit",
     422: "Invalid input: the field, what was expected and what came",
     502: "The LSL stream failed",
-    503: "Busy (too many resolutions or uploads at once) or liblsl missing: retry later",
+    503: "Busy (too many resolutions, uploads or trainings at once) or liblsl missing",
 }
 
 

@@ -31,6 +31,10 @@ training data and refits the pipeline; the online stage runs it off the decoding
 stores every refit as a new model version.
 """
 
+# Long module: the tracker, the decoder that decides with its reference and feeds it (in-call
+# or deferred until a window is accepted) and the supervised refit are one algorithm whose
+# parts share the reference's conventions; split, each would reach into the others' state.
+
 from __future__ import annotations
 
 import logging
@@ -307,6 +311,12 @@ def refit_with_trials(
     return est.fit(X, y)
 
 
+def _inv_sqrt(R: np.ndarray) -> np.ndarray:
+    """``R^-1/2`` of an SPD matrix."""
+    w, V = np.linalg.eigh(R)
+    return np.asarray((V / np.sqrt(w)) @ V.T)
+
+
 class AdaptiveDecoder:
     """A re-centring pipeline whose reference follows the session: decide, then update.
 
@@ -335,6 +345,12 @@ class AdaptiveDecoder:
         Decide with :func:`bci.decoders.fast.compile_pipeline`'s numpy path, recompiled at
         each reference update (about 10x cheaper per window than the sklearn steps); falls
         back to the sklearn steps when a step does not compile.
+    defer_updates : bool
+        Do not update inside :meth:`predict_proba`: the windows of the last call wait for
+        :meth:`accept`, and only accepted windows seed, count towards ``update_every`` and
+        move the reference (an online session accepts a window once its decision has passed
+        the quality gate, so a flat or saturated window never moves it). The windows of one
+        call are then all decided with the reference as it stood at the call.
 
     Attributes
     ----------
@@ -343,10 +359,15 @@ class AdaptiveDecoder:
         Windows decided.
     n_calls_ : int
         Calls of :meth:`predict_proba`.
+    n_accepted_ : int
+        With ``defer_updates``: windows accepted (:meth:`accept`).
     last_covs_ : ndarray, shape (n_windows, n_channels, n_channels)
         With ``keep_covs``: covariances of the windows of the last call (before
         re-centring), in order; empty otherwise.
     """
+
+    #: Holds one session's state: never shared by sessions in a batched decoder call.
+    per_session = True
 
     def __init__(
         self,
@@ -356,6 +377,7 @@ class AdaptiveDecoder:
         freeze_after_warmup: bool = False,
         keep_covs: bool = False,
         use_fast: bool = True,
+        defer_updates: bool = False,
     ) -> None:
         steps = list(getattr(pipeline, "steps", []))
         where = [i for i, (_, st) in enumerate(steps) if isinstance(st, Recentering)]
@@ -380,17 +402,24 @@ class AdaptiveDecoder:
         self.last_covs_: np.ndarray = np.empty((0, 0, 0))
         self.keep_covs = bool(keep_covs)
         self.use_fast = bool(use_fast)
+        self.defer_updates = bool(defer_updates)
+        self.n_accepted_ = 0
+        # defer_updates: the last call's windows and probabilities, until accepted
+        self._last: tuple[np.ndarray, np.ndarray] | None = None
         self._isqrt: tuple[int, np.ndarray] | None = None
         self._fast: tuple[int, Any] | None = None
 
-    def _whiten(self, c: np.ndarray) -> np.ndarray:
-        R = self.tracker.reference_
-        assert R is not None
-        key = id(R)  # the tracker makes a new array at every update
-        if self._isqrt is None or self._isqrt[0] != key:
-            w, V = np.linalg.eigh(R)
-            self._isqrt = (key, (V / np.sqrt(w)) @ V.T)
-        isqrt = self._isqrt[1]
+    def _whiten(self, c: np.ndarray, R: np.ndarray | None = None) -> np.ndarray:
+        """``c`` whitened by the tracked reference (or by ``R``, not cached)."""
+        if R is None:
+            R = self.tracker.reference_
+            assert R is not None
+            key = id(R)  # the tracker makes a new array at every update
+            if self._isqrt is None or self._isqrt[0] != key:
+                self._isqrt = (key, _inv_sqrt(R))
+            isqrt = self._isqrt[1]
+        else:
+            isqrt = _inv_sqrt(R)
         out = isqrt @ c @ isqrt
         return np.asarray((out + out.T) / 2.0)
 
@@ -441,6 +470,14 @@ class AdaptiveDecoder:
         self.n_calls_ += 1
         self.last_covs_ = covs if covs is not None else np.empty((0, 0, 0))
         out = np.empty((len(X), len(self.classes_)))
+        if self.defer_updates:
+            self._last = None
+            for i, x in enumerate(X):
+                c = covs[i] if covs is not None else None
+                out[i] = self._decide(x, c)
+            self.n_windows_ += len(X)
+            self._last = (X, out)
+            return out
         for i, x in enumerate(X):
             c = covs[i] if covs is not None else None
             seeded = False
@@ -463,6 +500,48 @@ class AdaptiveDecoder:
                 self.tracker.update(c[None], p[None])
         return out
 
+    def _decide(self, x: np.ndarray, c: np.ndarray | None) -> np.ndarray:
+        """Probabilities of one window with the reference as it stands, which is not moved.
+
+        Before any window was accepted there is no reference: the window is whitened by its
+        own covariance, the decision a window seeding the reference gets in-call.
+        """
+        if self.tracker.reference_ is None:
+            c = self._cov(x) if c is None else c
+            p = self._tail.predict_proba(self._whiten(c, c)[None])
+        elif (fast := self._fast_decoder()) is not None:
+            p = fast.predict_proba(x[None])
+        else:
+            c = self._cov(x) if c is None else c
+            p = self._tail.predict_proba(self._whiten(c)[None])
+        return np.asarray(p[0])
+
+    def accept(self, k: int) -> bool:
+        """Let window ``k`` of the last :meth:`predict_proba` call count (``defer_updates``).
+
+        The first accepted window seeds the reference; then every ``update_every``-th
+        accepted window moves it, with the probabilities it was decided with. Call it at
+        most once per window, in order.
+
+        Returns
+        -------
+        updated : bool
+            Whether the reference changed (False also when the window is no longer held:
+            a later call replaced the last one).
+        """
+        if self._last is None or not 0 <= k < len(self._last[0]):
+            return False
+        X, proba = self._last
+        self.n_accepted_ += 1
+        frozen = self.freeze_after_warmup and not self.tracker.warming_up
+        due = (self.n_accepted_ - 1) % self.update_every == 0
+        seeding = self.tracker.reference_ is None
+        if not seeding and (frozen or not due):
+            return False
+        c = self.last_covs_[k] if len(self.last_covs_) > k else self._cov(X[k])
+        self.tracker.update(c[None], None if seeding else proba[k][None])
+        return True
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Most probable class of each window (updates the reference like predict_proba)."""
         return np.asarray(self.classes_[self.predict_proba(X).argmax(axis=1)])
@@ -484,4 +563,5 @@ class AdaptiveDecoder:
             "n_windows": int(self.n_windows_),
             "update_every": self.update_every,
             "frozen": self.freeze_after_warmup and not self.tracker.warming_up,
+            **({"n_accepted": int(self.n_accepted_)} if self.defer_updates else {}),
         }

@@ -17,11 +17,16 @@
     ``prediction`` names the model id that decided it.
 
 :class:`AdaptationStage` (order 15: right after the decoder, before a quality gate) wraps
-each newly active model at the next tick, pairs every ``prediction`` with its window's
-covariance, takes labelled trials from ``on_marker``, and activates a finished refit at the
-next tick; its state is the ``adaptation`` entry of ``GET /sessions/{id}``. Everything runs
-on the engine thread except the refit itself. The reference is updated inside the decoder
-call, so a window a later quality gate withholds has still moved it.
+each newly active model at the next tick, pairs every ``prediction`` with its window in the
+decoder call (``on_message``), takes labelled trials from ``on_marker``, and activates a
+finished refit at the next tick; its state is the ``adaptation`` entry of
+``GET /sessions/{id}``. Everything runs on the engine thread except the refit itself.
+
+Only windows whose decision was published move the reference or become labelled trials:
+the adaptive decoder defers its updates (``defer_updates``) and the stage accepts a window
+in ``on_published``, after the quality gate (order 20) has let its ``prediction`` through.
+A flat, saturated, disconnected or mains-only window is decided with the reference as it
+stands but never pulls it (a dead channel's covariance would drag it far from the session's).
 """
 
 from __future__ import annotations
@@ -118,6 +123,9 @@ class AdaptationStage(Stage):
         self.missed_trials = 0
         self._calls_seen: tuple[int, int] = (0, -1)
         self._k = 0
+        self._by_model: dict[str, AdaptiveDecoder] = {}  # model id -> its adaptive decoder
+        # the prediction on its way through the stages: (index, decoder, window in its call)
+        self._in_flight: tuple[int, AdaptiveDecoder, int] | None = None
         self._pending: list[tuple[float, str]] = []  # (window end wanted, label)
         self._covs: list[np.ndarray] = []
         self._labels: list[str] = []
@@ -134,6 +142,7 @@ class AdaptationStage(Stage):
                 self.tracker,
                 self.update_every,
                 keep_covs=self.mode == "supervised",
+                defer_updates=True,
             )
         except DecoderError as exc:
             self._unadaptable = model.model_id  # said once, not at every tick
@@ -142,6 +151,7 @@ class AdaptationStage(Stage):
             return
         self.decoder, self.error = dec, None
         self.base_model_id = model.model_id
+        self._by_model[model.model_id] = dec
         ctx.set_model(replace(model, pipeline=dec, _fast=dec))  # it is its own fast path
 
     def tick(self, ctx: StageContext, now: float) -> list[Message]:
@@ -165,9 +175,28 @@ class AdaptationStage(Stage):
         return []
 
     def on_message(self, ctx: StageContext, message: Message) -> Message | None:
-        if isinstance(message, Prediction) and self.decoder is not None:
-            self._on_prediction(message.t)
+        """Before the gate: note which window of which decoder call ``message`` decided."""
+        if isinstance(message, Prediction):
+            dec = self._by_model.get(message.model_id)
+            self._in_flight = None
+            if dec is not None:
+                call = (id(dec), dec.n_calls_)
+                if call != self._calls_seen:  # a new predict_proba call: windows in order
+                    self._calls_seen, self._k = call, 0
+                self._in_flight = (message.index, dec, self._k)
+                self._k += 1
         return message
+
+    def on_published(self, ctx: StageContext, message: Message) -> None:
+        """After the gate: a published decision's window moves the reference (and pairs)."""
+        flight, self._in_flight = self._in_flight, None
+        if not isinstance(message, Prediction) or flight is None or flight[0] != message.index:
+            return  # withheld or dropped: the window is not used
+        _, dec, k = flight
+        dec.accept(k)
+        if self.mode == "supervised":
+            cov = dec.last_covs_[k] if k < len(dec.last_covs_) else None
+            self._on_prediction(message.t, cov)
 
     def _class_of(self, value: str) -> str | None:
         model = self._dec_stage.model
@@ -192,14 +221,8 @@ class AdaptationStage(Stage):
         if label is not None and model is not None:
             self._pending.append((t + model.window_s, label))
 
-    def _on_prediction(self, t: float) -> None:
-        dec = self.decoder
-        assert dec is not None
-        call = (id(dec), dec.n_calls_)
-        if call != self._calls_seen:  # a new predict_proba call: its windows come in order
-            self._calls_seen, self._k = call, 0
-        cov = dec.last_covs_[self._k] if self._k < len(dec.last_covs_) else None
-        self._k += 1
+    def _on_prediction(self, t: float, cov: np.ndarray | None) -> None:
+        """A published decision on the window ending at ``t``: complete a labelled trial."""
         half = 0.5 * self.step_s
         for want, label in list(self._pending):
             if t >= want - half:
@@ -208,7 +231,7 @@ class AdaptationStage(Stage):
                     self._covs.append(cov)
                     self._labels.append(label)
                     self._since_refit += 1
-                else:  # no decision at the trial's end (a gap, a model swap): not guessed
+                else:  # no decision at the trial's end (a gap, withheld, a swap): not guessed
                     self.missed_trials += 1
         self._maybe_refit()
 

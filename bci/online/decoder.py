@@ -187,9 +187,14 @@ class Decoder(Stage):
                 latency_ms=(done - t) * 1e3,
                 compute_ms=compute_ms,
             )
-            self.last_prediction = pred
             out.append(pred)
         return out
+
+    def on_published(self, ctx: StageContext, message: Message) -> None:
+        # Only a decision that passed the stages (the quality gate) is the last one: GET
+        # /sessions/{id} never shows the class of a withheld window.
+        if isinstance(message, Prediction):
+            self.last_prediction = message
 
     def status(self) -> dict[str, Any]:
         last = self.last_prediction
@@ -211,9 +216,11 @@ class DecodeBatch:
     """The windows due in one engine round, decoded with one call per model.
 
     The fast path decodes a batch at ~10 µs a window against ~33 µs for one window alone
-    (``bench/decode.py``); sessions that share a model (the same model id) share the call.
-    If the batched call fails, each session decodes alone, so one bad window costs only
-    its own session a decision.
+    (``bench/decode.py``); sessions that share a model (the same model id) share the call,
+    unless its pipeline holds one session's state (``per_session``: an adaptive decoder
+    tracks its session's reference, under the id of the model it adapts). If the batched
+    call fails, each session decodes alone, so one bad window costs only its own session a
+    decision.
     """
 
     def __init__(self) -> None:
@@ -222,7 +229,10 @@ class DecodeBatch:
     def add(self, decoder: Decoder, ctx: StageContext, X: np.ndarray, times: list[float]) -> None:
         """Queue ``decoder``'s due windows ``X``, shape (n_windows, n_channels, n_times)."""
         assert decoder.model is not None  # only a decoder with a model has due windows
-        self._jobs.setdefault(decoder.model.model_id, []).append((decoder, ctx, X, times))
+        key = decoder.model.model_id
+        if getattr(decoder.model.pipeline, "per_session", False):
+            key = f"{key}@{ctx.id}"
+        self._jobs.setdefault(key, []).append((decoder, ctx, X, times))
 
     def __len__(self) -> int:
         return sum(len(j[3]) for jobs in self._jobs.values() for j in jobs)

@@ -292,6 +292,7 @@ def asyncapi_document(version: str = "0") -> dict[str, Any]:
             "contentType": "application/json",
             "payload": {"$ref": f"#/components/schemas/{name}"},
         }
+    schemes = _security_schemes()
     out_refs = [{"$ref": f"#/channels/session/messages/{_type_name(c)}"} for c in SERVER_MESSAGES]
     in_refs = [{"$ref": f"#/channels/session/messages/{_type_name(c)}"} for c in CLIENT_MESSAGES]
     return {
@@ -302,16 +303,44 @@ def asyncapi_document(version: str = "0") -> dict[str, Any]:
             "description": (
                 "Predictions, status, markers, calibration cues, mu-suppression values and "
                 "signal frames of one decoding session, as JSON text frames; app events in. "
-                "Add ?signal=1 to receive signal frames."
+                "Add ?signal=1 to receive signal frames. Every connection needs the service "
+                "token (see the security schemes): without it, or with a wrong one, the "
+                "handshake is refused (close code 4401)."
             ),
         },
         "servers": {
-            "local": {"host": "127.0.0.1:8000", "protocol": "ws", "description": "bci serve"}
+            "local": {
+                "host": "127.0.0.1:8000",
+                "protocol": "ws",
+                "description": "bci serve",
+                "security": [{"$ref": f"#/components/securitySchemes/{k}"} for k in schemes],
+            }
         },
         "channels": {
             "session": {
                 "address": "/ws/sessions/{session_id}",
                 "parameters": {"session_id": {"description": "id from POST /sessions"}},
+                "bindings": {
+                    "ws": {
+                        "method": "GET",
+                        "query": {
+                            "type": "object",
+                            "properties": {
+                                "token": {
+                                    "type": "string",
+                                    "description": "the service token (scheme queryToken)",
+                                },
+                                "signal": {
+                                    "type": "string",
+                                    "enum": ["0", "1", "true", "yes"],
+                                    "default": "0",
+                                    "description": "1: also send signal frames",
+                                },
+                            },
+                        },
+                        "bindingVersion": "0.1.0",
+                    }
+                },
                 "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in messages},
             }
         },
@@ -329,7 +358,34 @@ def asyncapi_document(version: str = "0") -> dict[str, Any]:
                 "messages": in_refs,
             },
         },
-        "components": {"schemas": schemas, "messages": messages},
+        "components": {"schemas": schemas, "messages": messages, "securitySchemes": schemes},
+    }
+
+
+def _security_schemes() -> dict[str, Any]:
+    """The two ways a WebSocket client gives the token (``bci.api.security.Guard.ws_token``).
+
+    Either one is enough; ``Authorization`` headers are not read on the WebSocket (browsers
+    cannot set them there).
+    """
+    where = "the token `bci serve` prints (also in BCI_DATA_DIR/token)"
+    return {
+        "queryToken": {
+            "type": "httpApiKey",
+            "name": "token",
+            "in": "query",
+            "description": f"?token=<token>: {where}.",
+        },
+        "subprotocolToken": {
+            "type": "httpApiKey",
+            "name": "Sec-WebSocket-Protocol",
+            "in": "header",
+            "description": (
+                f"A subprotocol entry bearer.<token>, {where}: keeps the token out of URLs and "
+                "logs. Offer 'bci' as well and the server selects 'bci'; otherwise it selects "
+                "the bearer.<token> entry (a client must accept the selected subprotocol)."
+            ),
+        },
     }
 
 

@@ -62,6 +62,7 @@ class BCIService:
         self._resolve_guard = threading.Lock()
         self._resolve_slots = threading.BoundedSemaphore(settings.max_concurrent_resolves)
         self._uploads = threading.BoundedSemaphore(settings.max_concurrent_uploads)
+        self._trainings = threading.BoundedSemaphore(settings.max_concurrent_trainings)
         self._hosted_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
@@ -458,14 +459,23 @@ class BCIService:
     def max_model_bytes(self) -> int:
         return MAX_MODEL_BYTES
 
+    @staticmethod
+    def _take(slots: threading.BoundedSemaphore, limit: int, what: str) -> None:
+        """Take one of ``slots`` now, or refuse (ServiceBusyError, 503): no queue."""
+        if not slots.acquire(blocking=False):
+            raise ServiceBusyError(
+                f"{limit} {what} are already in progress: retry when one has finished"
+            )
+
     def upload_slot(self) -> threading.BoundedSemaphore:
         """Held while one upload is read and checked; refused when all are taken."""
-        if not self._uploads.acquire(blocking=False):
-            raise ServiceBusyError(
-                f"{self.settings.max_concurrent_uploads} model uploads are already in "
-                "progress: retry when one has finished"
-            )
+        self._take(self._uploads, self.settings.max_concurrent_uploads, "model uploads")
         return self._uploads
+
+    def training_slot(self) -> threading.BoundedSemaphore:
+        """Held while one model trains (``POST /models/train``); refused when all are taken."""
+        self._take(self._trainings, self.settings.max_concurrent_trainings, "model trainings")
+        return self._trainings
 
     def import_model(self, data: bytes) -> dict[str, Any]:
         """Check and store an uploaded ``.bcimodel`` file (never executes code from it)."""
@@ -482,13 +492,22 @@ class BCIService:
         band: tuple[float, float] | None = None,
         folds: int = 5,
     ) -> dict[str, Any]:
-        """Train and store a model on a recording of the recordings folder, cut at its markers."""
+        """Train and store a model on a recording of the recordings folder, cut at its markers.
+
+        At most ``max_concurrent_trainings`` at once (ServiceBusyError beyond): each holds a
+        worker thread and a core for seconds, so a burst of requests never queues without
+        bound nor starves the decoding engine.
+        """
         from bci.evaluation.train import train_from_recording
 
         path = self.recording_file(recording)
-        model = train_from_recording(
-            path, events, pipeline=pipeline, tmin=tmin, tmax=tmax, band=band, cv=folds
-        )
+        slot = self.training_slot()
+        try:
+            model = train_from_recording(
+                path, events, pipeline=pipeline, tmin=tmin, tmax=tmax, band=band, cv=folds
+            )
+        finally:
+            slot.release()
         self.manager.add_model(model)
         return self.model_card(model.model_id)
 

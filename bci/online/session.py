@@ -169,6 +169,7 @@ class DecodingSession:
         self._tick_hooks: list[Stage] = []
         self._marker_hooks: list[Stage] = []
         self._message_hooks: list[Stage] = []
+        self._published_hooks: list[Stage] = []
         c = self.config
         self._decoder = Decoder(self.sfreq, desc.n_channels, cap, c.window_s, c.step_s, c.band)
         self.add_stage(self._decoder)
@@ -209,6 +210,7 @@ class DecodingSession:
         self._tick_hooks = overriding("tick")
         self._marker_hooks = overriding("on_marker")
         self._message_hooks = overriding("on_message")
+        self._published_hooks = overriding("on_published")
 
     def remove_stage(self, stage: Stage) -> None:
         """Remove ``stage`` (if present) and close it."""
@@ -250,6 +252,7 @@ class DecodingSession:
 
     @property
     def last_prediction(self) -> Any:
+        """The latest ``prediction`` published (never one a stage withheld or dropped)."""
         return self.decoder.last_prediction
 
     # ----------------------------------------------------------------- subscriptions
@@ -284,6 +287,8 @@ class DecodingSession:
             if out is None:
                 return
             msg = out
+        for stage in self._published_hooks:
+            stage.on_published(self.ctx, msg)
         with self._sub_lock:
             subs = list(self._subscribers)
         for cb in subs:

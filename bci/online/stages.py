@@ -11,6 +11,7 @@ One step of a session, in order::
       -> stage.on_chunk(ctx, chunk)   for every stage, in order
       -> stage.tick(ctx, now)         for every stage, in order (also when no samples came)
     every message a hook returns -> stage.on_message(ctx, msg) for every stage, in order
+                                 -> stage.on_published(ctx, msg) for every stage, in order
                                  -> the session's subscribers (WebSocket clients, tests)
 
 The stages today, by :attr:`Stage.order`:
@@ -22,6 +23,8 @@ order  stage                                      what it does
                                                   ``prediction``; always present
 15     :class:`~bci.online.adaptation.AdaptationStage`  ``"adaptation"`` option: tracked re-centring
                                                   reference, supervised refits (new versions)
+20     :class:`~bci.online.quality_gate.QualityGate`  a bad window's ``prediction`` ->
+                                                  ``withheld``; always present
 30     :class:`~bci.online.calibration.Calibration` cues, trials, fit -> ``cue``, ``calibration``
 40     :class:`~bci.online.neurofeedback.MuSuppressionFeed`  ``mu_suppression`` values
 50     :class:`~bci.online.monitor.SignalMonitor`  decimated traces, quality -> ``signal``
@@ -41,8 +44,11 @@ Subclass :class:`Stage`, override only the hooks you need, choose an ``order``:
 - **What it returns**: a list of :mod:`bci.online.messages` models; the session publishes
   them. :meth:`Stage.on_message` may replace a message or drop it (return None): a per-window
   quality gate goes right after the decoder (order 20) and turns a ``prediction`` of a bad
-  window into a withheld decision; an LSL prediction outlet (order 60) or online adaptation
-  reads predictions there and returns them unchanged.
+  window into a withheld decision; an LSL prediction outlet (order 60) reads predictions
+  there and returns them unchanged. :meth:`Stage.on_published` sees the message that
+  passed every ``on_message`` (what the subscribers get), whatever the stages' order: a
+  stage that must act only on decisions that were published (the decoder's
+  ``last_prediction``, online adaptation moving its reference) acts there.
 - **What it may do**: ``ctx.warn(text)`` (a session warning), ``ctx.add_marker(...)`` (a
   marker every stage and the recording see), ``ctx.set_model(model)`` (activate a model,
   e.g. after a fit). All hooks run on the engine thread; a stage that starts a thread (the
@@ -189,6 +195,12 @@ class Stage:
     def on_message(self, ctx: StageContext, message: Message) -> Message | None:
         """A message is about to be published: return it, a replacement, or None to drop."""
         return message
+
+    def on_published(self, ctx: StageContext, message: Message) -> None:
+        """``message`` passed every stage's ``on_message`` and goes to the subscribers now.
+
+        A ``prediction`` seen here was not withheld (a dropped message is never seen).
+        """
 
     def status(self) -> dict[str, Any] | None:
         """JSON-ready state for the session status."""

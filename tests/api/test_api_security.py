@@ -259,6 +259,54 @@ def test_concurrent_uploads_are_capped(client):
     assert r.status_code == 422  # a slot is free again: the file itself is refused
 
 
+def test_concurrent_trainings_are_capped(live_server, manager, fitted_model, monkeypatch):
+    """Three POST /models/train at once on a real server: two train, the third is 503."""
+    import bci.evaluation.train as train_mod
+
+    limit = live_server.app.state.service.settings.max_concurrent_trainings
+    assert limit == 2
+    manager.recordings_dir.mkdir(parents=True, exist_ok=True)
+    (manager.recordings_dir / "r.xdf").write_bytes(b"")
+    inside, release = [], threading.Event()
+    lock = threading.Lock()
+
+    def slow_train(path, events, **kwargs):  # a training that lasts until released
+        with lock:
+            inside.append(path.name)
+        assert release.wait(20)
+        return fitted_model
+
+    monkeypatch.setattr(train_mod, "train_from_recording", slow_train)
+    body = {"recording": "r.xdf", "events": {"T1": "left", "T2": "right"}}
+    answers: list[httpx.Response] = []
+
+    def post() -> None:
+        with httpx.Client(base_url=live_server.http, headers=AUTH, timeout=30) as c:
+            answers.append(c.post("/models/train", json=body))
+
+    threads = [threading.Thread(target=post) for _ in range(limit)]
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lambda: len(inside) == limit)
+        post()  # a third while both run
+        r = answers.pop()
+        assert r.status_code == 503 and r.headers["retry-after"] == "2"
+        assert r.json()["detail"] == (
+            "2 model trainings are already in progress: retry when one has finished"
+        )
+    finally:
+        release.set()
+        for t in threads:
+            t.join(30)
+    assert [a.status_code for a in answers] == [201] * limit
+    assert len(inside) == limit  # the refused one never started
+    with httpx.Client(base_url=live_server.http, headers=AUTH, timeout=30) as c:
+        assert c.post("/models/train", json=body).status_code == 201  # slots are free again
+        # a missing recording is still 404, not 503
+        assert c.post("/models/train", json={**body, "recording": "no.xdf"}).status_code == 404
+
+
 def test_nan_event_is_refused(client, noise_outlet):
     sid = client.post("/sessions", json={"name": noise_outlet.name, "record": False}).json()["id"]
     for token in ("NaN", "Infinity", "-Infinity", "1e999"):

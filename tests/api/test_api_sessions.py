@@ -47,6 +47,23 @@ def test_session_lifecycle(client, noise_outlet, fitted_model):
     assert client.get(f"/sessions/{sid}").status_code == 404
 
 
+def test_withheld_windows_never_show_as_last_prediction(
+    client, make_outlet, stream_name, fitted_model
+):
+    # a dead headset: 0.01 µV of noise, under the gate's flat threshold on every channel
+    dead = make_outlet(stream_name, scale=1e-3)
+    body = {"name": dead.name, "model_id": fitted_model.model_id, "timeout": 5}
+    r = client.post("/sessions", json=body)
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    st = wait_until(
+        lambda: (j := client.get(f"/sessions/{sid}").json())["counts"]["windows"] > 10 and j
+    )
+    assert st["quality"]["withheld"] >= 10 and st["quality"]["passed"] == 0
+    assert st["last_prediction"] is None
+    assert client.get("/sessions").json()[0]["last_prediction"] is None
+
+
 def test_session_by_source_id_without_model(client, noise_outlet):
     r = client.post("/sessions", json={"source_id": f"src-{noise_outlet.name}"})
     assert r.status_code == 201, r.text

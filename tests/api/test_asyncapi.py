@@ -150,3 +150,39 @@ def test_every_message_of_a_live_demo_matches_the_document(tmp_path, stream_name
     # A healthy synthetic headset never has a bad window: `withheld` is validated against
     # this document on real withheld messages in tests/online/test_quality_gate.py.
     assert seen == declared - {"withheld"}, declared - seen
+
+
+def test_the_documented_security_schemes_are_what_the_websocket_checks(client):
+    """Each scheme of docs/asyncapi.json, applied as written, opens the WebSocket; no token
+    (or a wrong one) is refused with close code 4401, as the document says."""
+    from starlette.websockets import WebSocketDisconnect
+
+    doc = json.loads(DOC.read_text(encoding="utf-8"))
+    schemes = doc["components"]["securitySchemes"]
+    refs = [r["$ref"].rsplit("/", 1)[1] for r in doc["servers"]["local"]["security"]]
+    assert sorted(refs) == sorted(schemes) == ["queryToken", "subprotocolToken"]
+    assert "4401" in doc["info"]["description"]
+    path = doc["channels"]["session"]["address"].format(session_id="nope")
+    address = f"ws://127.0.0.1{path}"  # the Host a local client sends
+
+    def connect(token: str, scheme: dict) -> dict:
+        # an unknown session: past the token check the server answers with an error message
+        if scheme["in"] == "query":
+            ws = client.websocket_connect(f"{address}?{scheme['name']}={token}")
+        else:
+            assert scheme["name"] == "Sec-WebSocket-Protocol"
+            ws = client.websocket_connect(address, subprotocols=[f"bearer.{token}"])
+        with ws as conn:
+            return {"accepted": conn.accepted_subprotocol, **conn.receive_json()}
+
+    for name, scheme in schemes.items():
+        got = connect(TEST_TOKEN, scheme)
+        assert got["type"] == "error" and "nope" in got["detail"], (name, got)
+        if scheme["in"] == "header":
+            assert got["accepted"] == f"bearer.{TEST_TOKEN}"
+        with pytest.raises(WebSocketDisconnect) as refused:
+            connect("wrong-token-0123456789", scheme)
+        assert refused.value.code == 4401, name
+    with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(address):
+        pass
+    assert refused.value.code == 4401

@@ -212,3 +212,51 @@ def test_fast_path_gives_the_sklearn_steps_numbers(rng: np.random.Generator) -> 
     np.testing.assert_allclose(runs[True][0], runs[False][0], atol=1e-9)
     np.testing.assert_allclose(runs[True][1], runs[False][1], atol=1e-9)
     assert runs[True][2][1] is not None and runs[False][2][1] is None  # both paths were used
+
+
+def test_deferred_updates_accepting_every_window_equal_in_call_updates(
+    rng: np.random.Generator,
+) -> None:
+    from bci.decoders import make_pipeline
+    from bci.decoders.adaptation import AdaptiveDecoder
+
+    Xs, ys = _epochs(rng, 40, np.eye(N_CH))
+    pipe = make_pipeline("ts-lr", recentering=True).fit(Xs, ys)
+    Xt, _ = _epochs(rng, 30, expm(_sym(rng, 0.3)))
+    runs = {}
+    for defer in (False, True):
+        dec = AdaptiveDecoder(
+            pipe, ReferenceTracker("weighted", alpha=0.1, n_init=4), 3, defer_updates=defer
+        )
+        P = []
+        for x in Xt:  # one window per call, as a session decides
+            P.append(dec.predict_proba(x[None])[0])
+            if defer:
+                assert dec.tracker.n_updates_ == dec.n_accepted_ // 3 + (dec.n_accepted_ % 3 > 0)
+                dec.accept(0)
+        runs[defer] = (np.array(P), dec.tracker.reference_, dec.tracker.n_updates_)
+    np.testing.assert_allclose(runs[True][0], runs[False][0], atol=1e-9)
+    np.testing.assert_allclose(runs[True][1], runs[False][1], atol=1e-9)
+    assert runs[True][2] == runs[False][2] == 10
+
+
+def test_deferred_updates_skip_windows_not_accepted(rng: np.random.Generator) -> None:
+    from bci.decoders import make_pipeline
+    from bci.decoders.adaptation import AdaptiveDecoder
+
+    Xs, ys = _epochs(rng, 40, np.eye(N_CH))
+    pipe = make_pipeline("ts-lr", recentering=True).fit(Xs, ys)
+    Xt, _ = _epochs(rng, 20, expm(_sym(rng, 0.3)))
+    dec = AdaptiveDecoder(pipe, ReferenceTracker("none", n_init=50), 1, defer_updates=True)
+    dec.predict_proba(Xt[:4])
+    assert dec.tracker.reference_ is None  # nothing accepted: no reference yet
+    for k in (0, 2):
+        assert dec.accept(k)
+    assert not dec.accept(7)  # not a window of the last call
+    dec.predict_proba(Xt[4:6])
+    assert dec.accept(1)
+    # the warm-up running mean of exactly the accepted windows
+    alone = ReferenceTracker("none", n_init=50)
+    alone.update(pipe.named_steps["cov"].transform(Xt[[0, 2, 5]]))
+    np.testing.assert_allclose(dec.tracker.reference_, alone.reference_, atol=1e-12)
+    assert dec.n_accepted_ == 3 and dec.n_windows_ == 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.linalg import expm
 
 from bci.decoders import make_pipeline
@@ -162,3 +163,90 @@ def test_supervised_refits_are_new_versions_in_the_registry(
     assert card["params"]["adaptation"]["parent"] == st["versions"][0]
     assert card["params"]["adaptation"]["session_trials"] == 8
     assert session.model is not None and session.model.model_id == st["versions"][1]
+
+
+def _dead_c3_every_4s(rng: np.random.Generator, n_s: int) -> np.ndarray:
+    """Noise with C3 dead (0.001 µV, under the gate's flat threshold) 1.5 s in every 4 s."""
+    data = _noise(rng, n_s)
+    sf = int(SFREQ)
+    for start in range(5 * sf // 2, n_s * sf, 4 * sf):
+        data[0, start : start + 3 * sf // 2] *= 1e-3
+    return data
+
+
+@pytest.mark.parametrize("mode", ["recenter", "supervised"])
+def test_withheld_windows_do_not_move_the_reference(rng: np.random.Generator, mode: str) -> None:
+    data = _dead_c3_every_4s(rng, 40)
+    session, src, _ = _session(_pipeline(rng), data)
+    stage = AdaptationStage(session.decoder, STEP_S, mode, update_s=0.5, init_s=2.0, horizon_s=10.0)
+    session.add_stage(stage)
+    msgs: list[dict] = []
+    session.subscribe(msgs.append)
+    while not src.done:
+        session.step()
+    decided = [m for m in msgs if m["type"] in ("prediction", "withheld")]
+    passed = [m for m in decided if m["type"] == "prediction"]
+    held = [m for m in decided if m["type"] == "withheld"]
+    assert len(held) > 40 and len(passed) > 40
+    assert all("flat" in m["reason"] and "C3" in m["reason"] for m in held)
+    # what the passed windows alone give: the same tracker fed their covariances in order,
+    # the first seeding it, then every 2nd (update_s / step_s) with its probabilities
+    ends = np.arange(WIN, data.shape[1] + 1, round(STEP_S * SFREQ))
+    assert [m["index"] for m in decided] == list(range(1, len(ends) + 1))
+    filt = filter_continuous(data, SFREQ, *BAND)
+    X = np.stack([filt[:, ends[m["index"] - 1] - WIN : ends[m["index"] - 1]] for m in passed])
+    covs = session.model.pipeline.pipeline.named_steps["cov"].transform(X)
+    P = np.array([[m["probabilities"]["left"], m["probabilities"]["right"]] for m in passed])
+    good = ReferenceTracker(stage.tracker.guard, alpha=stage.tracker.alpha, n_init=4)
+    assert stage.tracker.n_init == 4
+    for j in range(len(passed)):
+        if j == 0:
+            good.update(covs[:1])
+        elif j % 2 == 0:
+            good.update(covs[j : j + 1], P[j : j + 1])
+    st = session.status()["adaptation"]
+    assert st["n_updates"] == good.n_updates_ == -(-len(passed) // 2)
+    np.testing.assert_allclose(stage.tracker.reference_, good.reference_, atol=1e-9)
+    # and the dead channel would have pulled it: the same windows with the withheld ones
+    every = ReferenceTracker(stage.tracker.guard, alpha=stage.tracker.alpha, n_init=4)
+    Xall = np.stack([filt[:, e - WIN : e] for e in ends])
+    call = session.model.pipeline.pipeline.named_steps["cov"].transform(Xall)
+    every.update(call[:1])
+    for j in range(2, len(ends), 2):
+        every.update(call[j : j + 1], np.array([[0.5, 0.5]]))
+    assert riemann_distance(every.reference_, good.reference_) > 0.3  # 0.49 measured
+    # the decision the session shows is a published one
+    assert session.last_prediction is not None
+    assert session.last_prediction.index == passed[-1]["index"]
+
+
+def test_batched_engine_keeps_each_sessions_reference_its_own(rng: np.random.Generator) -> None:
+    """Two sessions adapting the same stored model in one batched engine: each tracks its
+    own stream (the adaptive decoder of one session never decides the other's windows)."""
+    from bci.online.engine import Engine
+
+    _, _, model = _session(_pipeline(rng), _noise(rng, 1))  # one stored model, one id
+    A = expm(0.5 * (lambda S: (S + S.T) / 2)(rng.standard_normal((len(CH), len(CH)))))
+    streams = [_noise(rng, 12), A @ _noise(rng, 12)]
+
+    def run(batch: bool, which: list[int]) -> list[np.ndarray]:
+        engine = Engine(batch=batch)
+        made = []
+        for i in which:
+            src = ArraySource(streams[i], SFREQ, CH, chunk_size=5)
+            session = DecodingSession(
+                str(i + 1), src, model, SessionConfig(step_s=STEP_S), clock=lambda: 0.0
+            )
+            stage = AdaptationStage(session.decoder, STEP_S, "recenter", init_s=1.0)
+            session.add_stage(stage)
+            engine.add(session)
+            made.append((src, stage))
+        while not all(src.done for src, _ in made):
+            engine.step()
+        return [stage.tracker.reference_ for _, stage in made]
+
+    together = run(True, [0, 1])
+    alone = [run(False, [i])[0] for i in (0, 1)]
+    for got, want in zip(together, alone, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-9)
+    assert riemann_distance(together[0], together[1]) > 0.5

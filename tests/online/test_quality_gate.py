@@ -99,6 +99,20 @@ def test_one_channel_disconnected_midway(eeg, model, rng):
     assert held[0]["reason"] == "disconnected electrode on Cz (amplitude far above EEG)"
 
 
+def test_last_prediction_is_the_last_published_one(eeg, model):
+    """GET /sessions/{id} shows ``last_prediction``: never the class of a withheld window."""
+    eeg[:, N // 2 :] *= 1e-3  # the headset goes dead half-way: 0.01 µV on every channel
+    s, preds, held = _run(eeg, model)
+    assert preds and len(held) > 50
+    assert held[-1]["index"] == s.n_windows > preds[-1]["index"]  # decided after, withheld
+    assert s.last_prediction == preds[-1]
+    assert s.status()["last_prediction"] == preds[-1].to_dict()
+    # a session whose every window is withheld shows no decision at all
+    s, preds, held = _run(eeg[:, N // 2 :], model)
+    assert preds == [] and held and s.last_prediction is None
+    assert s.status()["last_prediction"] is None
+
+
 def test_saturation(eeg, model):
     # An electrode drifting off: the amplifier rails at +187.5 µV most of the time.
     eeg[4, N // 4 :] = np.clip(eeg[4, N // 4 :] * 10 + 400, -187.5, 187.5)

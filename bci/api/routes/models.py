@@ -70,14 +70,15 @@ async def upload_model(card: Annotated[ModelCardOut, Depends(_model_upload)]) ->
     response_model=ModelCardOut,
     status_code=status.HTTP_201_CREATED,
     operation_id="train_model",
-    responses=responses(404),
+    responses=responses(404, 503),
 )
 def train_model(body: ModelTrainIn, service: ServiceDep) -> ModelCardOut:
     """Train and store a model on a recording of the recordings folder, cut at its markers.
 
     The card's ``source`` holds the file's SHA-256, the events and the trial window; the model
     activates on any live stream with the same channels and rate (``POST
-    /sessions/{id}/model``). Runs in a worker thread (a few seconds of CPU).
+    /sessions/{id}/model``). Runs in a worker thread (a few seconds of CPU), at most
+    ``BCI_MAX_CONCURRENT_TRAININGS`` (2) at once: 503 with ``Retry-After`` beyond.
     """
     return ModelCardOut(
         **service.train_model(
