@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
+from bci.cli._evaluation import parse_subjects
 from bci.errors import DataError
 
 __all__ = ["parse_events", "parse_subjects", "register", "run"]
@@ -38,20 +38,6 @@ def parse_events(text: str) -> dict[str, str]:
         out[desc] = label
     if not out:
         raise DataError(f"--events names no event: {text!r}")
-    return out
-
-
-def parse_subjects(text: str) -> list[int]:
-    """``"1"``, ``"1,3"`` or ``"1-5"`` -> subject numbers."""
-    out: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
-        if not m:
-            raise DataError(f"--subjects must look like 1, 1,3 or 1-5, got {text!r}")
-        lo = int(m.group(1))
-        hi = int(m.group(2) or lo)
-        out.extend(range(lo, hi + 1))
     return out
 
 

@@ -151,5 +151,5 @@ def test_cli_argument_errors(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"DESCRIPTION=LABEL \(e.g. T0=rest,T1=left\), got 'T1'"):
         parse_events("T0=rest,T1")
     assert parse_subjects("1,3-5") == [1, 3, 4, 5]
-    with pytest.raises(DataError, match="--subjects must look like 1, 1,3 or 1-5"):
+    with pytest.raises(DataError, match="--subjects: cannot read 'one'"):
         parse_subjects("one")
