@@ -9,6 +9,8 @@ from bci.cli import main
 from bci.online.pseudo_online import pseudo_online
 
 
+# ~100-160 s of real-data decoding on 2 cores (the suite-wide 120 s is for hangs)
+@pytest.mark.timeout(600)
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_subject1_online_agrees_with_offline_within_two_points(eegbci_path, tmp_path, capsys):
