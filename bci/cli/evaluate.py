@@ -99,8 +99,16 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     proto.add_argument(
         "--methods",
         default=None,
-        help="transfer protocols: alignment methods, comma-separated (default: all of "
-        "none,recenter,rpa for cross-subject; within,recenter,rpa for calibration-curve)",
+        help="transfer protocols: methods, comma-separated (default: all of "
+        "none,recenter,rpa,auto for cross-subject; within,recenter,rpa,mdwm,tlc-w for "
+        "calibration-curve); a '+ex' suffix adds the sources' executed runs",
+    )
+    proto.add_argument(
+        "--source-runs",
+        default="imagery",
+        help="transfer protocols: 'imagery' (default) or 'imagery,executed': every method "
+        "also run with the sources' executed left/right runs added (rows 'METHOD+ex'); "
+        "the target is always scored on its imagined runs",
     )
     proto.add_argument(
         "--trials",

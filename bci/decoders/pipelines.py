@@ -41,7 +41,6 @@ from bci.registry import Registry
 __all__ = [
     "COVARIANCE_ESTIMATORS",
     "DEFAULT_PIPELINE",
-    "META_PIPELINES",
     "PipelineSpec",
     "get_pipeline",
     "make_pipeline",
@@ -332,39 +331,3 @@ for _spec in (
     ),
 ):
     register_pipeline(_spec)
-
-
-def _auto(cov_estimator: str = "oas", inner_folds: int = 3, seed: int = 0) -> Pipeline:
-    from bci.decoders.selection import NestedSelection
-
-    return Pipeline(
-        [
-            (
-                "select",
-                NestedSelection(inner_folds=inner_folds, seed=seed, cov_estimator=cov_estimator),
-            )
-        ]
-    )
-
-
-def _ensemble(cov_estimator: str = "oas") -> Pipeline:
-    from bci.decoders.selection import SoftVote
-
-    return Pipeline([("vote", SoftVote(cov_estimator=cov_estimator))])
-
-
-#: Pipelines built from the others (``bci.decoders.selection``): no fast compiled path.
-META_PIPELINES = ("auto", "ensemble")
-
-register_pipeline(
-    PipelineSpec(
-        "auto",
-        "Nested selection among ts-lr, ts-svm, mdm, fgmdm, csp-lda by inner 3-fold ROC-AUC",
-        _auto,
-    )
-)
-register_pipeline(
-    PipelineSpec(
-        "ensemble", "Soft vote (mean probability) of ts-lr, ts-svm, mdm, fgmdm, csp-lda", _ensemble
-    )
-)

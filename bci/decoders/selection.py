@@ -22,16 +22,19 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["CANDIDATES", "NestedSelection", "SoftVote"]
+from bci.decoders.pipelines import PipelineSpec, get_pipeline, make_pipeline, register_pipeline
+
+__all__ = ["CANDIDATES", "META_PIPELINES", "NestedSelection", "SoftVote"]
 
 CANDIDATES = ("ts-lr", "ts-svm", "mdm", "fgmdm", "csp-lda")
+#: Pipelines built from the others at fit time: no fast compiled path.
+META_PIPELINES = ("auto", "ensemble")
 
 
 def _candidate(name: str, cov_estimator: str) -> Any:
-    from bci.decoders.pipelines import get_pipeline, make_pipeline
-
     spec = get_pipeline(name)
     params = {"cov_estimator": cov_estimator} if "cov_estimator" in spec.parameters() else {}
     return make_pipeline(spec, **params)
@@ -167,3 +170,26 @@ class SoftVote(ClassifierMixin, BaseEstimator):
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The most probable class."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _auto(cov_estimator: str = "oas", inner_folds: int = 3, seed: int = 0) -> Pipeline:
+    select = NestedSelection(inner_folds=inner_folds, seed=seed, cov_estimator=cov_estimator)
+    return Pipeline([("select", select)])
+
+
+def _ensemble(cov_estimator: str = "oas") -> Pipeline:
+    return Pipeline([("vote", SoftVote(cov_estimator=cov_estimator))])
+
+
+register_pipeline(
+    PipelineSpec(
+        "auto",
+        "Nested selection among ts-lr, ts-svm, mdm, fgmdm, csp-lda by inner 3-fold ROC-AUC",
+        _auto,
+    )
+)
+register_pipeline(
+    PipelineSpec(
+        "ensemble", "Soft vote (mean probability) of ts-lr, ts-svm, mdm, fgmdm, csp-lda", _ensemble
+    )
+)
