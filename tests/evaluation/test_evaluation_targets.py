@@ -122,16 +122,16 @@ def test_executed_sources_are_other_subjects_only() -> None:
 
 
 def test_weighted_transfer_learns_from_the_labelled_target_trials() -> None:
-    # the target's classes live on other channels than the sources': the sources alone
-    # (re-centred) score at chance, the k labelled target trials must carry the weight
+    # the target's classes live on other channels than the sources': with equal weights
+    # (recenter) the sources drown the k labelled target trials; tlc-w and mdwm give the
+    # target half the say and follow it
     rng = np.random.default_rng(4)
     sources = [_domain(rng, np.eye(6)) for _ in range(3)]
     P = np.eye(6)[[3, 4, 2, 0, 1, 5]]  # class channels 0/1 moved to 3/4
     Ct, yt = _domain(rng, P)
-    rec = _curve("recenter", sources, Ct, yt, (10,))[0]
-    tlc = _curve("tlc-w", sources, Ct, yt, (10,))[0]
-    mdwm = _curve("mdwm", sources, Ct, yt, (10,))[0]
-    assert (tlc["n_labelled"], tlc["n_scored"]) == (20, 40)
-    assert tlc["score"] > rec["score"] + 0.2
-    assert mdwm["score"] > rec["score"] + 0.2
-    assert _cross_subject("none", sources, Ct, yt)["k"] == 0
+    rec = _curve("recenter", sources, Ct, yt, (2,))[0]
+    tlc = _curve("tlc-w", sources, Ct, yt, (2,))[0]
+    mdwm = _curve("mdwm", sources, Ct, yt, (2,))[0]
+    assert (tlc["n_labelled"], tlc["n_scored"]) == (4, 56)
+    assert rec["score"] < 0.7
+    assert tlc["score"] > 0.95 and mdwm["score"] > 0.95
