@@ -9,7 +9,7 @@ from test_evaluation_transfer import _domain
 from bci.errors import DataError
 from bci.evaluation import transfer
 from bci.evaluation.tasks import DataSpec
-from bci.evaluation.transfer import _cross_subject, _curve, transfer_tasks
+from bci.evaluation.transfer import _curve, transfer_tasks
 
 
 def test_auto_alignment_is_chosen_without_the_target() -> None:
