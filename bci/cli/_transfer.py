@@ -24,15 +24,46 @@ from bci.cli._evaluation import (
     print_failures,
 )
 
-__all__ = ["TARGETS", "format_transfer", "run_transfer", "summarise_transfer"]
+__all__ = ["TARGETS", "format_transfer", "run_transfer", "summarise_transfer", "transfer_methods"]
 
-#: Issue 11's targets (mean ROC-AUC over subjects): (protocol, method, k) -> bar.
-TARGETS: dict[tuple[str, str, int], float] = {
-    ("cross-subject", "recenter", 0): 0.75,
-    ("cross-subject", "rpa", 0): 0.75,
-    ("calibration-curve", "recenter", 5): 0.78,
-    ("calibration-curve", "rpa", 5): 0.78,
-}
+#: Issue 11's targets (mean ROC-AUC over subjects): (protocol, k) -> bar, for every method
+#: that uses the sources (not ``none``, the plain pooled reference, nor ``within``).
+TARGETS: dict[tuple[str, int], float] = {("cross-subject", 0): 0.75, ("calibration-curve", 5): 0.78}
+
+
+#: The plain pyRiemann TS+LR of each protocol, computed in the same run: paired differences.
+_REFERENCE = {"cross-subject": "none", "calibration-curve": "within"}
+
+
+def _target(protocol: str, method: str, k: int) -> float | None:
+    if method.removesuffix("+ex") in ("none", "within"):
+        return None
+    return TARGETS.get((protocol, k))
+
+
+def transfer_methods(text: str | None, source_runs: str, default: tuple[str, ...]) -> list[str]:
+    """``--methods`` and ``--source-runs`` -> method names (``+ex``: executed sources too).
+
+    Raises
+    ------
+    DataError
+        An unknown run type.
+    """
+    from bci.errors import DataError
+    from bci.evaluation.transfer import EXECUTED, SOURCE_RUNS
+
+    runs = [r.strip() for r in source_runs.split(",") if r.strip()]
+    bad = [r for r in runs if r not in SOURCE_RUNS]
+    if bad or "imagery" not in runs:
+        raise DataError(
+            f"--source-runs: got {source_runs!r}; must be 'imagery' or 'imagery,executed'"
+        )
+    methods = [m.strip() for m in text.split(",") if m.strip()] if text else list(default)
+    if "executed" in runs:
+        extra = [m + EXECUTED for m in methods if not m.endswith(EXECUTED) and m != "within"]
+        methods += [m for m in extra if m not in methods]
+    return methods
+
 
 _CSV = ("protocol", "target", "method", "k", "n_labelled", "n_scored", "metric", "score")
 
@@ -40,14 +71,25 @@ _CSV = ("protocol", "target", "method", "k", "n_labelled", "n_scored", "metric",
 def summarise_transfer(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Mean ± sd (ddof=1) over target subjects per (method, k), with the issue's target."""
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    base = {
+        (r["target"], int(r["k"])): r["score"]
+        for r in rows
+        if r["method"] == _REFERENCE[r["protocol"]]
+    }
     for r in rows:
         groups.setdefault((r["method"], int(r["k"])), []).append(r)
     out = []
     for (method, k), rs in groups.items():
         v = np.array([r["score"] for r in rs], dtype=float)
         proto = rs[0]["protocol"]
-        bar = TARGETS.get((proto, method, k))
+        bar = _target(proto, method, k)
         worst = min(rs, key=lambda r: r["score"])
+        ref = _REFERENCE[proto]
+        paired = [
+            r["score"] - base[(r["target"], k)]
+            for r in rs
+            if (r["target"], k) in base and method != ref
+        ]
         out.append(
             {
                 "protocol": proto,
@@ -61,6 +103,11 @@ def summarise_transfer(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "worst_subject": worst["target"],
                 "target": bar,
                 "target_met": None if bar is None else bool(np.mean(v) >= bar),
+                "reference": None if not paired else _REFERENCE[proto],
+                "vs_reference": None if not paired else float(np.mean(paired)),
+                "vs_reference_sd": None if len(paired) < 2 else float(np.std(paired, ddof=1)),
+                "wins": sum(d > 0 for d in paired),
+                "losses": sum(d < 0 for d in paired),
             }
         )
     return out
@@ -83,6 +130,23 @@ def format_transfer(rows: list[dict[str, Any]], summary: list[dict[str, Any]]) -
     by = {(s["method"], s["k"]): s for s in summary}
     out.append("mean".ljust(9) + "".join(f"{by[c]['mean']:.3f}".rjust(w) for c in cols))
     out.append("sd".ljust(9) + "".join(f"{by[c]['sd']:.3f}".rjust(w) for c in cols))
+    out.append(
+        "vs ref".ljust(9)
+        + "".join(
+            (
+                "-"
+                if by[c]["vs_reference"] is None
+                else f"{by[c]['vs_reference']:+.3f} {by[c]['wins']}/{by[c]['losses']}"
+            ).rjust(w)
+            for c in cols
+        )
+    )
+    picks = [r for r in rows if "selected" in r]
+    if picks:
+        out.append(
+            "auto chose: "
+            + ", ".join(f"{r['target']} {r['method']}={r['selected']}" for r in picks)
+        )
     out.append("")
     for s in summary:
         if s["target"] is not None:
@@ -94,7 +158,9 @@ def format_transfer(rows: list[dict[str, Any]], summary: list[dict[str, Any]]) -
             )
     out.append(
         "ROC-AUC on the target's trials (all of them for cross-subject; those after the first "
-        "k per class for the curve); mean ± sd over target subjects (ddof=1)"
+        "k per class for the curve); mean ± sd over target subjects (ddof=1); 'vs ref': "
+        "mean paired difference to plain TS+LR of the same run (none: pooled sources; "
+        "within: the k trials alone), subjects better/worse"
     )
     return "\n".join(out)
 
@@ -136,8 +202,9 @@ def run_transfer(args: argparse.Namespace, protocol: str) -> int:
 
     specs = data_specs(args, parse_channels(getattr(args, "channels", None), "motor"))
     default = CROSS_SUBJECT_METHODS if protocol == "cross-subject" else CURVE_METHODS
-    text = getattr(args, "methods", None)
-    methods = [m.strip() for m in text.split(",") if m.strip()] if text else list(default)
+    methods = transfer_methods(
+        getattr(args, "methods", None), getattr(args, "source_runs", "imagery"), default
+    )
     trials = tuple(parse_trials(getattr(args, "trials", "2,5,10,20")))
     band = tuple(float(b) for b in getattr(args, "band", (8.0, 32.0)))
     tasks = transfer_tasks(

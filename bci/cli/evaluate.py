@@ -56,11 +56,12 @@ def parse_events(text: str) -> dict[str, str]:
 
 
 def _pipelines(text: str) -> list[str]:
-    from bci.decoders import get_pipeline, pipeline_names
+    from bci.decoders import META_PIPELINES, get_pipeline, pipeline_names
 
     if text.strip().lower() == "all":
         order = ["ts-lr", "ts-svm", "mdm", "fgmdm", "csp-lda", "fbts-lr", "fbts-svm"]
-        names = pipeline_names()
+        # auto/ensemble refit the five single-band ones 4-16 times: by name only
+        names = [n for n in pipeline_names() if n not in META_PIPELINES]
         return [n for n in order if n in names] + [n for n in names if n not in order]
     return [get_pipeline(p.strip()).name for p in text.split(",") if p.strip()]
 
@@ -93,14 +94,23 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     proto.add_argument(
         "--pipelines",
         default="all",
-        help="'all' or names: ts-lr,mdm,...; with >= 2 subjects also tl-recenter, tl-rpa "
+        help="'all' or names: ts-lr,mdm,...; auto, ensemble (nested selection, soft vote: "
+        "by name, not in 'all'); with >= 2 subjects also tl-recenter, tl-rpa "
         "(each training fold adds the other subjects, aligned)",
     )
     proto.add_argument(
         "--methods",
         default=None,
-        help="transfer protocols: alignment methods, comma-separated (default: all of "
-        "none,recenter,rpa for cross-subject; within,recenter,rpa for calibration-curve)",
+        help="transfer protocols: methods, comma-separated (default: all of "
+        "none,recenter,rpa,auto for cross-subject; within,recenter,rpa,mdwm,tlc-w for "
+        "calibration-curve); a '+ex' suffix adds the sources' executed runs",
+    )
+    proto.add_argument(
+        "--source-runs",
+        default="imagery",
+        help="transfer protocols: 'imagery' (default) or 'imagery,executed': every method "
+        "also run with the sources' executed left/right runs added (rows 'METHOD+ex'); "
+        "the target is always scored on its imagined runs",
     )
     proto.add_argument(
         "--trials",

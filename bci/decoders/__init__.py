@@ -16,15 +16,19 @@ from bci.decoders.pipelines import (
     register_pipeline,
 )
 from bci.decoders.recentering import Recentering
+from bci.decoders.selection import META_PIPELINES, NestedSelection, SoftVote
 from bci.decoders.validation import check_trials_per_fold, validate_epochs, validate_labels
 
 __all__ = [
     "COVARIANCE_ESTIMATORS",
     "DEFAULT_PIPELINE",
     "FBCSP_BANDS",
+    "META_PIPELINES",
     "FilterBankTangentSpace",
+    "NestedSelection",
     "PipelineSpec",
     "Recentering",
+    "SoftVote",
     "check_trials_per_fold",
     "get_pipeline",
     "make_pipeline",

@@ -15,6 +15,8 @@ fgmdm     covariances -> geodesic filtering (FGDA) -> MDM
 csp-lda   MNE's CSP (log-variance of 6 components) -> LDA, the classic baseline
 fbts-lr   filter bank 4-40 Hz (9 x 4 Hz) -> tangent space per band -> logistic regression
 fbts-svm  filter bank 4-40 Hz (9 x 4 Hz) -> tangent space per band -> linear SVM
+auto      nested selection among ts-lr, ts-svm, mdm, fgmdm, csp-lda (inner 3-fold CV)
+ensemble  soft vote of ts-lr, ts-svm, mdm, fgmdm, csp-lda
 ========  ==========================================================================
 
 The covariance estimator is a parameter of every pipeline (``cov_estimator``: ``"oas"``

@@ -80,6 +80,8 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
     {
         "bci.decoders.filterbank.FilterBankTangentSpace",
         "bci.decoders.recentering.Recentering",
+        "bci.decoders.selection.NestedSelection",
+        "bci.decoders.selection.SoftVote",
         "mne.decoding.csp.CSP",
         "pyriemann.classification.FgMDM",
         "pyriemann.classification.MDM",

@@ -18,8 +18,23 @@ Alignment methods (``pyriemann.transfer`` does the geometry):
     means: the calibration curve takes them from its ``k`` labelled trials per class; the
     cross-subject protocol (zero labels) from pseudo-labels predicted by the re-centred and
     stretched model, which is the only label-free choice.
+``auto`` (cross-subject only)
+    Nested selection of one of ``none``, ``recenter``, ``rpa`` by an inner
+    leave-one-source-subject-out over the sources (each source subject in turn is the
+    unlabelled target of the others); the real target is not seen until the choice is made.
 ``within`` (calibration curve only)
     Plain pyRiemann TS+LR on the target's ``k`` labelled trials per class alone.
+``mdwm`` (calibration curve only)
+    Re-centred domains, pyRiemann's MDWM (Kalunga et al. 2018): each class centroid on the
+    geodesic between the sources' and the target's labelled class means, at
+    :data:`MDWM_TRADEOFF` (0.5, the neutral midpoint; not tuned).
+``tlc-w`` (calibration curve only)
+    Re-centred domains, TS+LR through pyRiemann's ``TLClassifier`` with the target's labelled
+    trials weighted so that together they weigh as much as all the source trials.
+
+Any method + ``+ex``: the sources' *executed* left/right runs (eegbci 3/7/11) are added to
+their imagined ones, each run type of each source subject a domain of its own (re-centred on
+its own, being another session); the target is still scored on its imagined runs.
 
 The classifier is the same everywhere (tangent space + logistic regression, C=1), trained with
 equal weight per trial, so only the alignment changes between rows.
@@ -39,18 +54,27 @@ from bci.errors import DataError
 from bci.evaluation.taskdata import DataSpec, Task, load_epochs
 
 __all__ = [
+    "ALIGNMENTS",
     "CROSS_SUBJECT_METHODS",
     "CURVE_METHODS",
     "calibration_split",
     "run_transfer_task",
+    "select_alignment",
     "subject_covariances",
     "transfer_tasks",
 ]
 
 logger = logging.getLogger(__name__)
 
-CROSS_SUBJECT_METHODS = ("none", "recenter", "rpa")
-CURVE_METHODS = ("within", "recenter", "rpa")
+CROSS_SUBJECT_METHODS = ("none", "recenter", "rpa", "auto")
+CURVE_METHODS = ("within", "recenter", "rpa", "mdwm", "tlc-w")
+#: Methods of the cross-subject ``auto`` selection, in tie-break order.
+ALIGNMENTS = ("none", "recenter", "rpa")
+#: Suffix of a method whose sources also hold their executed runs.
+EXECUTED = "+ex"
+#: ``--source-runs`` run types and the eegbci paradigm each one reads.
+SOURCE_RUNS = {"imagery": "imagery-left-right", "executed": "executed-left-right"}
+MDWM_TRADEOFF = 0.5
 _TARGET = "target"
 _UNLABELLED = "?"
 
@@ -88,10 +112,17 @@ def transfer_tasks(
     DataError
         Fewer than 2 subjects, or a method the protocol does not have.
     """
+    from dataclasses import replace
+
     allowed = CROSS_SUBJECT_METHODS if kind == "cross-subject" else CURVE_METHODS
-    bad = [m for m in methods if m not in allowed]
+    bad = [m for m in methods if m.removesuffix(EXECUTED) not in allowed]
     if bad:
-        raise DataError(f"--methods: unknown {bad} for {kind}; must be some of {list(allowed)}")
+        raise DataError(
+            f"--methods: unknown {bad} for {kind}; must be some of {list(allowed)} "
+            f"(each optionally with {EXECUTED!r}: executed source runs too)"
+        )
+    if any(m.endswith(EXECUTED) and m.removesuffix(EXECUTED) == "within" for m in methods):
+        raise DataError("--methods: 'within' uses no sources; 'within+ex' means nothing")
     if len(data) < 2:
         raise DataError(
             f"--protocol {kind} leaves one subject out and needs >= 2 subjects, got "
@@ -104,7 +135,12 @@ def transfer_tasks(
             method,
             band=band,
             seed=seed,
-            sources=tuple(d for d in data if d != target),
+            sources=tuple(d for d in data if d != target)
+            + (
+                tuple(replace(d, paradigm=SOURCE_RUNS["executed"]) for d in data if d != target)
+                if method.endswith(EXECUTED)
+                else ()
+            ),
             trials=tuple(trials),
         )
         for target in data
@@ -219,9 +255,61 @@ def _rotate_sources(
     return out
 
 
+def select_alignment(
+    sources: list[tuple[np.ndarray, np.ndarray]],
+    groups: list[int],
+    imagined: list[bool],
+    candidates: tuple[str, ...] = ALIGNMENTS,
+) -> tuple[str, dict[str, float]]:
+    """Choose an alignment by leave-one-source-subject-out, from the sources alone.
+
+    Each source subject's imagined domain in turn is the unlabelled target of the other
+    subjects' domains (its other domains, e.g. executed runs, left out with it); its labels
+    score the candidates. Ties go to the first of ``candidates``.
+
+    Parameters
+    ----------
+    sources : list of (C, y)
+        Source domains.
+    groups : list of int
+        The subject of each domain.
+    imagined : list of bool
+        Which domains may play the target (the run type the real target is scored on).
+
+    Returns
+    -------
+    best : str
+    scores : dict of str to float
+        Mean ROC-AUC over the held-out source subjects, per candidate.
+    """
+    held = sorted({g for g, im in zip(groups, imagined, strict=True) if im})
+    if len(set(groups)) < 3:
+        raise DataError("auto: the inner leave-one-source-out needs >= 3 source subjects")
+    per: dict[str, list[float]] = {m: [] for m in candidates}
+    for g in held:
+        inner = [s for s, gg in zip(sources, groups, strict=True) if gg != g]
+        tgt = next(s for s, gg, im in zip(sources, groups, imagined, strict=True) if gg == g and im)
+        for m in candidates:
+            per[m].append(_cross_subject(m, inner, np.asarray(tgt[0]), tgt[1])["score"])
+    scores = {m: float(np.nanmean(v)) for m, v in per.items()}
+    return max(candidates, key=lambda m: scores[m]), scores
+
+
 def _cross_subject(
-    method: str, sources: list[tuple[np.ndarray, np.ndarray]], Ct: np.ndarray, yt: np.ndarray
+    method: str,
+    sources: list[tuple[np.ndarray, np.ndarray]],
+    Ct: np.ndarray,
+    yt: np.ndarray,
+    *,
+    groups: list[int] | None = None,
+    imagined: list[bool] | None = None,
 ) -> dict[str, Any]:
+    if method == "auto":
+        g = groups if groups is not None else list(range(len(sources)))
+        im = imagined if imagined is not None else [True] * len(sources)
+        best, inner = select_alignment(sources, g, im)
+        row = _cross_subject(best, sources, Ct, yt)
+        return {**row, "selected": best, "inner_scores": inner}
     X, y, dom, y_enc = _domains(sources, Ct)
     src = dom != _TARGET
     if method == "none":
@@ -263,6 +351,9 @@ def _curve(
         if aligned is None:
             est = _ts_lr(Ct[cal], yt[cal])
             auc, acc = _auc(est, Ct[test], yt[test])
+        elif method in ("mdwm", "tlc-w"):
+            est = _fit_weighted(method, aligned, y, dom, cal, yt[cal])
+            auc, acc = _auc(est, aligned[~src][test], yt[test])
         else:
             Xa = _rotate_sources(aligned, y, dom, cal, yt[cal]) if method == "rpa" else aligned
             Xt = Xa[~src]
@@ -278,6 +369,33 @@ def _curve(
             }
         )
     return rows
+
+
+def _fit_weighted(
+    method: str,
+    Xa: np.ndarray,
+    y: np.ndarray,
+    dom: np.ndarray,
+    cal: np.ndarray,
+    y_cal: np.ndarray,
+) -> Any:
+    """MDWM or weighted TLClassifier on the aligned sources + the target's labelled trials."""
+    from pyriemann.tangentspace import TangentSpace
+    from pyriemann.transfer import MDWM, TLClassifier, encode_domains
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    src = dom != _TARGET
+    rows = np.concatenate([np.flatnonzero(src), np.flatnonzero(~src)[cal]])
+    yy = np.concatenate([y[src], y_cal])
+    _, y_enc = encode_domains(Xa[rows], yy, dom[rows])
+    if method == "mdwm":
+        return MDWM(domain_tradeoff=MDWM_TRADEOFF, target_domain=_TARGET).fit(Xa[rows], y_enc)
+    weight = {str(d): 1.0 for d in np.unique(dom[src])}
+    weight[_TARGET] = float(src.sum()) / len(cal)
+    est = make_pipeline(TangentSpace(metric="riemann"), LogisticRegression(max_iter=1000))
+    TLClassifier(target_domain=_TARGET, estimator=est, domain_weight=weight).fit(Xa[rows], y_enc)
+    return est  # fitted in place by the wrapper; it has the classes_ the scorer needs
 
 
 def within_transfer_folds(
@@ -330,10 +448,20 @@ def run_transfer_task(task: Task) -> list[dict[str, Any]]:
     """
     Ct, yt = subject_covariances(task.data, task.band)
     sources = [subject_covariances(s, task.band) for s in task.sources]
+    method = task.pipeline.removesuffix(EXECUTED)
     if task.kind == "cross-subject":
-        points = [_cross_subject(task.pipeline, sources, np.array(Ct), yt)]
+        points = [
+            _cross_subject(
+                method,
+                sources,
+                np.array(Ct),
+                yt,
+                groups=[s.subject for s in task.sources],
+                imagined=[s.paradigm == task.data.paradigm for s in task.sources],
+            )
+        ]
     else:
-        points = _curve(task.pipeline, sources, np.array(Ct), yt, task.trials)
+        points = _curve(method, sources, np.array(Ct), yt, task.trials)
     base = {
         "protocol": task.kind,
         "dataset": task.data.dataset,
@@ -342,6 +470,7 @@ def run_transfer_task(task: Task) -> list[dict[str, Any]]:
         "method": task.pipeline,
         "metric": "roc_auc",
         "sources": [s.label for s in task.sources],
+        "source_runs": sorted({s.paradigm for s in task.sources}),
         "n_channels": int(Ct.shape[1]),
         "band": list(task.band),
         "seed": int(task.seed),
