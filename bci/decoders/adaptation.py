@@ -51,6 +51,7 @@ __all__ = [
     "AdaptiveDecoder",
     "ReferenceTracker",
     "alpha_for_horizon",
+    "inv_sqrt",
     "refit_with_trials",
     "riemann_distance",
 ]
@@ -311,7 +312,7 @@ def refit_with_trials(
     return est.fit(X, y)
 
 
-def _inv_sqrt(R: np.ndarray) -> np.ndarray:
+def inv_sqrt(R: np.ndarray) -> np.ndarray:
     """``R^-1/2`` of an SPD matrix."""
     w, V = np.linalg.eigh(R)
     return np.asarray((V / np.sqrt(w)) @ V.T)
@@ -416,10 +417,10 @@ class AdaptiveDecoder:
             assert R is not None
             key = id(R)  # the tracker makes a new array at every update
             if self._isqrt is None or self._isqrt[0] != key:
-                self._isqrt = (key, _inv_sqrt(R))
+                self._isqrt = (key, inv_sqrt(R))
             isqrt = self._isqrt[1]
         else:
-            isqrt = _inv_sqrt(R)
+            isqrt = inv_sqrt(R)
         out = isqrt @ c @ isqrt
         return np.asarray((out + out.T) / 2.0)
 

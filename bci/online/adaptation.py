@@ -43,6 +43,7 @@ from bci.decoders.adaptation import (
     AdaptiveDecoder,
     ReferenceTracker,
     alpha_for_horizon,
+    inv_sqrt,
     refit_with_trials,
 )
 from bci.decoders.model import Model, data_fingerprint, new_model_id
@@ -266,8 +267,7 @@ class AdaptationStage(Stage):
             steps = [n for n, _ in base.steps]
             at = next(i for i, (_, st) in enumerate(base.steps) if isinstance(st, Recentering))
             tail = base[at + 1 :]
-            w, V = np.linalg.eigh(R)
-            isqrt = (V / np.sqrt(w)) @ V.T
+            isqrt = inv_sqrt(R)
             tail = refit_with_trials(tail, isqrt @ covs @ isqrt, labels)
             from sklearn.pipeline import Pipeline
 
