@@ -14,12 +14,13 @@ Supported steps (exact classes; subclasses fall back to the sklearn path):
 - ``bci.decoders.Recentering`` (``C -> R^-1/2 C R^-1/2``) and
   ``bci.decoders.FilterBankTangentSpace``;
 - ``pyriemann.tangentspace.TangentSpace`` (map metric ``"riemann"``, ``tsupdate=False``) and
-  ``pyriemann.tangentspace.FGDA``;
+  ``pyriemann.tangentspace.FGDA`` (and ``bci.decoders.fgda.CholeskyFGDA``);
 - ``mne.decoding.CSP`` (``transform_into="average_power"``);
 - ``sklearn.preprocessing.StandardScaler``;
 - classifiers ``sklearn.linear_model.LogisticRegression`` (binary, multinomial, one-vs-rest),
   ``sklearn.discriminant_analysis.LinearDiscriminantAnalysis``,
-  ``pyriemann.classification.MDM`` and ``FgMDM`` (distance metric ``"riemann"``), and
+  ``pyriemann.classification.MDM`` and ``FgMDM`` (distance metric ``"riemann"``; also
+  ``bci.decoders.fgda.CholeskyFgMDM``), and
   ``sklearn.calibration.CalibratedClassifierCV`` (``method="sigmoid"``) around a linear
   ``SVC``, ``LinearSVC``, ``LogisticRegression`` or LDA.
 
@@ -138,10 +139,13 @@ def _compilers() -> dict[type, Callable[[str, Any], list[_Stage]]]:
     except ImportError:  # pragma: no cover - mne is a dependency
         pass
     try:
+        from bci.decoders.fgda import CholeskyFGDA, CholeskyFgMDM
         from bci.decoders.filterbank import FilterBankTangentSpace
         from bci.decoders.recentering import Recentering
 
         table[Recentering] = _compile_recentering
+        table[CholeskyFGDA] = _compile_fgda  # pyRiemann's fitted attributes, another solver
+        table[CholeskyFgMDM] = _compile_fgmdm
         table[FilterBankTangentSpace] = _compile_filterbank
     except ImportError:  # pragma: no cover - both ship with bci
         pass

@@ -46,6 +46,7 @@ from bci.decoders.model import Model
 from bci.errors import DataError, DecoderError, ModelExistsError, ModelNotFoundError
 
 __all__ = [
+    "EARLIER_TYPES",
     "FORMAT",
     "FORMAT_VERSION",
     "MAX_FILE_BYTES",
@@ -72,21 +73,26 @@ MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
 #: most; a zip bomb (zeros) compresses ~1000 times.
 MAX_COMPRESSION_RATIO = 100
 
+#: Types of files written by earlier versions of bci and still loaded: fgmdm models fitted
+#: before it moved to :class:`bci.decoders.fgda.CholeskyFgMDM` hold pyRiemann's own classes.
+EARLIER_TYPES: frozenset[str] = frozenset(
+    {"pyriemann.classification.FgMDM", "pyriemann.tangentspace.FGDA"}
+)
 #: Types outside skops' default trust (builtins, numpy, scikit-learn) that our pipelines use.
 #: Found with ``skops.io.get_untrusted_types`` on files made from every registered pipeline
 #: (``tests/decoders/test_store_roundtrip.py`` checks that the list stays exact). A file that
 #: names any other such type is refused before anything is built or imported.
-TRUSTED_TYPES: frozenset[str] = frozenset(
+TRUSTED_TYPES: frozenset[str] = EARLIER_TYPES | frozenset(
     {
+        "bci.decoders.fgda.CholeskyFGDA",
+        "bci.decoders.fgda.CholeskyFgMDM",
         "bci.decoders.filterbank.FilterBankTangentSpace",
         "bci.decoders.recentering.Recentering",
         "bci.decoders.selection.NestedSelection",
         "bci.decoders.selection.SoftVote",
         "mne.decoding.csp.CSP",
-        "pyriemann.classification.FgMDM",
         "pyriemann.classification.MDM",
         "pyriemann.estimation.Covariances",
-        "pyriemann.tangentspace.FGDA",
         "pyriemann.tangentspace.TangentSpace",
         # private scikit-learn helpers of CalibratedClassifierCV (ts-svm, fbts-svm)
         "sklearn.calibration._CalibratedClassifier",
