@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     import bci
     from bci.online.session import DecodingSession
-    from bci.streams.lsl import Inlet, get_pylsl, local_clock, make_eeg_info, resolve_stream
+    from bci.streams.inlets import Inlet
+    from bci.streams.lsl import get_pylsl, local_clock, make_eeg_info, resolve_stream
 
     name = f"poll-{uuid.uuid4().hex[:6]}"
     outlet = get_pylsl().StreamOutlet(make_eeg_info(name, [f"c{i}" for i in range(8)], 250, name))

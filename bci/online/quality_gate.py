@@ -110,7 +110,12 @@ class QualityGate(Stage):
         lo = end - n
         if lo < int(ctx.raw.n_written) - avail:
             return None
-        parts = [c for e, c in self._blocks if e > lo and e - self.block_n < end]
+        parts = []
+        for e, c in reversed(self._blocks):  # ends ascend; a window spans the newest few
+            if e <= lo:
+                break
+            if e - self.block_n < end:
+                parts.append(c)
         if end > last_end:  # samples not yet in a whole block: judge them now, on their own
             m = min(n, max(end - max(last_end, lo), 8))
             if end_rel < m:

@@ -250,6 +250,16 @@ FLAG_CODES: dict[str, int] = {f: len(GATE_FLAGS) - i for i, f in enumerate(GATE_
 _CODE_FLAGS = {v: k for k, v in FLAG_CODES.items()}
 
 
+def _median_last(a: np.ndarray) -> np.ndarray:
+    """``np.median(a, axis=-1, keepdims=True)`` for finite ``a``, by one sort (np.median's
+    generic path was a third of the gate's cost at 8 channels, 16 times a second)."""
+    s = np.sort(a, axis=-1)
+    m = s.shape[-1] // 2
+    mid = s[..., m : m + 1] if s.shape[-1] % 2 else (s[..., m - 1 : m] + s[..., m : m + 1]) / 2.0
+    out: np.ndarray = mid
+    return out
+
+
 def channel_flags(
     x: np.ndarray, sfreq: float, thresholds: GateThresholds | None = None, line: bool = True
 ) -> np.ndarray:
@@ -294,7 +304,7 @@ def channel_flags(
     saturated = held.mean(axis=-1) >= th.saturation_fraction
     if th.saturation_uv is not None:
         saturated |= np.abs(x).max(axis=-1) >= th.saturation_uv
-    ref = np.median(sd, axis=-1, keepdims=True)  # the typical channel
+    ref = _median_last(sd)  # the typical channel
     loose = (sd > th.disconnected_uv) | (
         (sd > th.disconnected_floor_uv) & (sd > th.disconnected_ratio * ref)
     )

@@ -164,3 +164,22 @@ def test_withheld_messages_match_the_asyncapi_document(model, rng):
     for m in held:
         errors = [e.message for e in validator.iter_errors(json.loads(m.to_json()))]
         assert not errors, errors[:3]
+
+
+@pytest.mark.parametrize("chunk", [16, 500])
+def test_each_window_is_judged_by_its_own_blocks(eeg, model, chunk):
+    """A dead C3 from 4 s to 5 s: windows that hold a whole flat block are withheld, windows
+    that do not touch it pass, whether windows are decoded as they come or many at once
+    (chunks of 2 s: the gate then judges windows behind the newest block)."""
+    data = eeg.copy()
+    data[2, int(4 * SFREQ) : int(5 * SFREQ)] = 0.0
+    _, preds, held = _run(data, model, chunk=chunk)
+    t0, flat = 50.0, (50.0 + 4.0, 50.0 + 5.0)
+    block = 62 / SFREQ  # the gate's block (0.25 s at 250 Hz)
+    assert preds and held
+    for m in held:  # a withheld window overlaps the flat second
+        assert m["t"] > flat[0] and m["t"] - 1.0 < flat[1] + 1 / SFREQ, m["t"]
+    for m in preds:  # a published one holds no whole block of it
+        start = m["t"] - 1.0 + 1 / SFREQ
+        assert m["t"] < flat[0] + block + 1 / SFREQ or start > flat[1] - 2 * block, m["t"]
+    assert all(m["t"] > t0 for m in preds + held)
