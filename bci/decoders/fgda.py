@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 from pyriemann.classification import MDM, FgMDM
-from pyriemann.tangentspace import FGDA, TangentSpace
+from pyriemann.tangentspace import FGDA
 from scipy import linalg
 from sklearn.covariance import ledoit_wolf
 from sklearn.preprocessing import StandardScaler
@@ -85,16 +85,6 @@ class CholeskyFGDA(FGDA):  # type: ignore[misc]
         W = shrunk_lda_coef(ts, y)
         self._W = W.T @ np.linalg.pinv(W @ W.T) @ W
         return ts
-
-    def fit(self, X: np.ndarray, y: Any = None, sample_weight: Any = None) -> CholeskyFGDA:
-        self._ts = TangentSpace(metric=self.metric, tsupdate=self.tsupdate)
-        self._fit_lda(X, y, sample_weight=sample_weight)
-        return self
-
-    def fit_transform(self, X: np.ndarray, y: Any = None, sample_weight: Any = None) -> Any:
-        self._ts = TangentSpace(metric=self.metric, tsupdate=self.tsupdate)
-        ts = self._fit_lda(X, y, sample_weight=sample_weight)
-        return self._retro_project(ts)
 
 
 class CholeskyFgMDM(FgMDM):  # type: ignore[misc]

@@ -18,6 +18,7 @@ single-band pipelines, filter banks left out for their cost (18,720 features on 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from bci.decoders.pipelines import PipelineSpec, get_pipeline, make_pipeline, register_pipeline
 
-__all__ = ["CANDIDATES", "META_PIPELINES", "NestedSelection", "SoftVote"]
+__all__ = ["CANDIDATES", "META_PIPELINES", "NestedSelection", "SoftVote", "score"]
 
 CANDIDATES = ("ts-lr", "ts-svm", "mdm", "fgmdm", "csp-lda")
 #: Pipelines built from the others at fit time: no fast compiled path.
@@ -40,16 +41,30 @@ def _candidate(name: str, cov_estimator: str) -> Any:
     return make_pipeline(spec, **params)
 
 
-def _score(metric: str, y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
-    """ROC-AUC of ``classes[1]`` or accuracy (as :func:`bci.evaluation.protocol.score`)."""
-    if metric == "accuracy":
-        return float(np.mean(classes[np.argmax(proba, axis=1)] == y))
-    from sklearn.metrics import roc_auc_score
+def score(metric: str, y_true: np.ndarray, proba: np.ndarray, classes: Sequence[str]) -> float:
+    """ROC-AUC of ``classes[1]`` (2 classes) or accuracy of the most probable class.
 
-    positive = y == classes[1]
-    if positive.all() or not positive.any():
-        return float("nan")
-    return float(roc_auc_score(positive, proba[:, 1]))
+    The one scorer of bci: the inner selection here and every evaluation protocol
+    (:mod:`bci.evaluation.protocol` re-exports it).
+
+    Parameters
+    ----------
+    metric : {"roc_auc", "accuracy"}
+    y_true : ndarray of str, shape (n_epochs,)
+    proba : ndarray, shape (n_epochs, n_classes)
+        Columns in the order of ``classes``.
+    """
+    cls = np.asarray(classes)
+    if metric == "roc_auc":
+        from sklearn.metrics import roc_auc_score
+
+        positive = y_true == cls[1]
+        if positive.all() or not positive.any():
+            return float("nan")
+        return float(roc_auc_score(positive, proba[:, 1]))
+    if metric == "accuracy":
+        return float(np.mean(cls[np.argmax(proba, axis=1)] == y_true))
+    raise ValueError(f"metric must be 'roc_auc' or 'accuracy', got {metric!r}")
 
 
 def _columns(est: Any, classes: np.ndarray) -> list[int]:
@@ -117,7 +132,7 @@ class NestedSelection(ClassifierMixin, BaseEstimator):
             for tr, te in self.inner_folds_:
                 est = clone(proto).fit(X[tr], y[tr])
                 proba = est.predict_proba(X[te])[:, _columns(est, self.classes_)]
-                fold_scores.append(_score(metric, y[te], proba, self.classes_))
+                fold_scores.append(score(metric, y[te], proba, self.classes_))
             self.inner_scores_[name] = float(np.nanmean(fold_scores))
         self.selected_ = max(self.candidates, key=lambda n: self.inner_scores_[n])
         self.estimator_ = _candidate(self.selected_, self.cov_estimator).fit(X, y)

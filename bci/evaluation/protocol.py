@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from bci.decoders import check_trials_per_fold, get_pipeline, make_pipeline, validate_epochs
+from bci.decoders.selection import score  # re-exported: the protocols' scorer
 from bci.errors import DataError
 
 __all__ = [
@@ -114,29 +115,6 @@ def make_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray,
     check_trials_per_fold(y, n_folds)
     cv = StratifiedKFold(n_splits=int(n_folds), shuffle=True, random_state=int(seed))
     return [(tr, te) for tr, te in cv.split(np.zeros(len(y)), y)]
-
-
-def score(metric: str, y_true: np.ndarray, proba: np.ndarray, classes: Sequence[str]) -> float:
-    """ROC-AUC of ``classes[1]`` (2 classes) or accuracy of the most probable class.
-
-    Parameters
-    ----------
-    metric : {"roc_auc", "accuracy"}
-    y_true : ndarray of str, shape (n_epochs,)
-    proba : ndarray, shape (n_epochs, n_classes)
-        Columns in the order of ``classes``.
-    """
-    cls = np.asarray(classes)
-    if metric == "roc_auc":
-        from sklearn.metrics import roc_auc_score
-
-        positive = y_true == cls[1]
-        if positive.all() or not positive.any():
-            return float("nan")
-        return float(roc_auc_score(positive, proba[:, 1]))
-    if metric == "accuracy":
-        return float(np.mean(cls[np.argmax(proba, axis=1)] == y_true))
-    raise ValueError(f"metric must be 'roc_auc' or 'accuracy', got {metric!r}")
 
 
 def cross_validate(
