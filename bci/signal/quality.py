@@ -250,17 +250,6 @@ FLAG_CODES: dict[str, int] = {f: len(GATE_FLAGS) - i for i, f in enumerate(GATE_
 _CODE_FLAGS = {v: k for k, v in FLAG_CODES.items()}
 
 
-def _median_last(a: np.ndarray) -> np.ndarray:
-    """``np.median(a, axis=-1, keepdims=True)`` for finite ``a``, by one sort (np.median's
-    generic path was a third of the gate's cost at 8 channels, 16 times a second)."""
-    s = a.copy()
-    s.sort(axis=-1)
-    m = s.shape[-1] // 2
-    mid = s[..., m : m + 1] if s.shape[-1] % 2 else (s[..., m - 1 : m] + s[..., m : m + 1]) / 2.0
-    out: np.ndarray = mid
-    return out
-
-
 def channel_flags(
     x: np.ndarray, sfreq: float, thresholds: GateThresholds | None = None, line: bool = True
 ) -> np.ndarray:
@@ -282,47 +271,31 @@ def channel_flags(
     codes : ndarray of int, shape (..., n_channels)
         :data:`FLAG_CODES` of the most severe problem of each channel, 0 when none.
     """
+    from bci.signal._kernels import gate_codes  # numba: imported on first use
+
     th = thresholds or GateThresholds()
     x = np.asarray(x, dtype=np.float64)
-    finite = np.isfinite(x).all(axis=-1)
-    if not finite.all():
-        x = np.where(np.isfinite(x), x, 0.0)
-    n = x.shape[-1]
-    # Cheap statistics only: this runs on everything a session receives, and on a few dozen
-    # samples per decision, where NumPy's call overhead is the cost: sum / n and slicing are
-    # bit-identical to mean and diff at a fraction of their Python overhead.
-    xc = x - x.sum(axis=-1, keepdims=True) / n
-    sd = np.sqrt(np.einsum("...j,...j->...", xc, xc) / n)
-    d = x[..., 1:] - x[..., :-1]
-    # Sample-to-sample spread: a dead channel that only drifts is still flat.
-    step_sd = np.sqrt(np.einsum("...j,...j->...", d, d) / (n - 1) / 2.0)
-    hi = x.max(axis=-1, keepdims=True)
-    lo = x.min(axis=-1, keepdims=True)
-    tol = 1e-6 * np.maximum(1.0, np.maximum(np.abs(hi), np.abs(lo)))
-    # Clipping holds the rail for runs of samples; a periodic signal only touches it, and
-    # quantised EEG (16-bit EDF) repeats its extreme value twice now and then, not thrice.
-    at_rail = (x >= hi - tol) | (x <= lo + tol)
-    same = np.abs(d) <= tol
-    held = at_rail[..., 2:] & at_rail[..., :-2] & same[..., 1:] & same[..., :-1]
-    saturated = held.sum(axis=-1) / held.shape[-1] >= th.saturation_fraction
-    if th.saturation_uv is not None:
-        saturated |= np.abs(x).max(axis=-1) >= th.saturation_uv
-    ref = _median_last(sd)  # the typical channel
-    loose = (sd > th.disconnected_uv) | (
-        (sd > th.disconnected_floor_uv) & (sd > th.disconnected_ratio * ref)
+    if x.shape[-1] < 2:
+        raise SignalError(f"segments need at least 2 samples, got shape {x.shape}")
+    lead = x.shape[:-2]
+    segs = np.ascontiguousarray(x.reshape((-1, *x.shape[-2:])))
+    if line:
+        clean = segs if np.isfinite(segs).all() else np.where(np.isfinite(segs), segs, 0.0)
+        xc = clean - clean.sum(axis=-1, keepdims=True) / clean.shape[-1]
+        mains = _line_ratio(xc, sfreq) > th.line_ratio
+    else:
+        mains = np.zeros(segs.shape[:2], dtype=np.bool_)
+    codes = gate_codes(
+        segs,
+        mains,
+        float(th.flat_uv),
+        float(th.saturation_fraction),
+        np.inf if th.saturation_uv is None else float(th.saturation_uv),
+        float(th.disconnected_uv),
+        float(th.disconnected_ratio),
+        float(th.disconnected_floor_uv),
     )
-    mains = _line_ratio(xc, sfreq) > th.line_ratio if line else np.zeros(sd.shape, bool)
-    codes = np.zeros(sd.shape, dtype=np.int8)
-    # Least severe first, so a more severe problem overwrites it.
-    for flag, mask in (
-        ("line_noise", mains),
-        ("disconnected", loose),
-        ("saturated", saturated),
-        ("flat", np.minimum(sd, step_sd) < th.flat_uv),
-        ("non_finite", ~finite),
-    ):
-        codes[mask] = FLAG_CODES[flag]
-    return codes
+    return np.asarray(codes.reshape((*lead, segs.shape[1])))
 
 
 def window_quality(
