@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     ws_queue_size: int = Field(256, ge=1)
     # Sessions sharing a model are decoded with one call per engine round (bench/capacity.py).
     engine_batch: bool = True
+    # An engine round (poll every session, decode what is due) starts every this many ms:
+    # the most a chunk waits to be pulled; shorter polls more (bench/capacity.py).
+    engine_period_ms: float = Field(4.0, gt=0, le=1000)
     # Every session records raw EEG, markers and predictions to data_dir/recordings/*.xdf.
     record: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from bci.online.decoder import DecodeBatch
 from bci.online.session import DecodingSession
@@ -18,15 +19,24 @@ class Engine:
 
     Parameters
     ----------
-    poll_s : float
-        Sleep between rounds when no session had data; bounds the added latency.
+    period_s : float
+        A round starts every ``period_s`` (sooner never; later when a round takes longer):
+        a chunk waits at most this long to be pulled. Each round polls every session, and
+        ~95% of polls find nothing at 10-sample chunks (``bench/poll.py``), so the period,
+        not the data, sets the polling cost: at 2 ms it was ~N x 400 polls a second.
     batch : bool
         Decode the windows due in a round with one call per model across sessions
         (:class:`~bci.online.decoder.DecodeBatch`) instead of one call per session.
     """
 
-    def __init__(self, poll_s: float = 0.002, batch: bool = True) -> None:
-        self.poll_s = poll_s
+    #: Shortest sleep between two rounds, even when a round overran the period: the
+    #: event loop (HTTP, WebSocket fan-out) shares the GIL with this thread.
+    min_sleep_s = 0.0005
+
+    def __init__(self, period_s: float = 0.004, batch: bool = True) -> None:
+        if not 0 < period_s <= 1.0:
+            raise ValueError(f"period_s must be in (0, 1] s, got {period_s}")
+        self.period_s = float(period_s)
         self.batch = batch
         self._sessions: dict[str, DecodingSession] = {}
         self._lock = threading.Lock()
@@ -78,9 +88,10 @@ class Engine:
     def _run(self) -> None:
         logger.info("engine started")
         while not self._stop.is_set():
+            t0 = time.monotonic()
             self.step()
-            # Sleep a little: sources deliver chunks every few ms at most.
-            self._stop.wait(self.poll_s)
+            spent = time.monotonic() - t0
+            self._stop.wait(max(self.min_sleep_s, self.period_s - spent))
         logger.info("engine stopped")
 
     def stop(self, timeout: float = 5.0) -> None:

@@ -74,7 +74,9 @@ class SessionManager:
         command_timeout: float = 10.0,
     ) -> None:
         self.settings = settings
-        self.engine = engine or Engine(batch=settings.engine_batch)
+        self.engine = engine or Engine(
+            period_s=settings.engine_period_ms / 1e3, batch=settings.engine_batch
+        )
         if clock is None:
             from bci.streams.lsl import local_clock
 

@@ -91,25 +91,18 @@ class QualityGate(Stage):
     def _window_codes(self, ctx: StageContext, t: float) -> np.ndarray | None:
         """Per-channel codes of the window whose last sample is stamped ``t``."""
         n = self._window_n()
-        avail = int(ctx.raw.n_available)
-        last_end = self._blocks[-1][0] if self._blocks else 0
-        fresh = int(ctx.raw.n_written) - last_end  # samples after the last whole block
-        # Usually the window ends among the newest samples; a step that catches up on many
-        # windows needs more of the buffer.
-        for k in dict.fromkeys((min(avail, fresh + 64), min(avail, 4 * n), avail)):
-            if k < 1:
-                continue
-            data, ts = ctx.raw.latest(k)
-            hits = np.flatnonzero(ts == t)
-            if hits.size:
-                break
-        else:
+        raw = ctx.raw
+        # Absolute index after the window: usually among the newest samples (a window ends
+        # inside the chunk just received); after a catch-up, further back.
+        end = raw.index_after(t, 64)
+        if end is None:
+            end = raw.index_after(t, raw.n_available)
+        if end is None:
             return None
-        end_rel = int(hits[-1]) + 1
-        end = int(ctx.raw.n_written) - k + end_rel  # absolute index after the window
         lo = end - n
-        if lo < int(ctx.raw.n_written) - avail:
+        if lo < raw.n_written - raw.n_available:
             return None
+        last_end = self._blocks[-1][0] if self._blocks else 0
         parts = []
         for e, c in reversed(self._blocks):  # ends ascend; a window spans the newest few
             if e <= lo:
@@ -118,15 +111,12 @@ class QualityGate(Stage):
                 parts.append(c)
         if end > last_end:  # samples not yet in a whole block: judge them now, on their own
             m = min(n, max(end - max(last_end, lo), 8))
-            if end_rel < m:
-                data, _ = ctx.raw.window_ending_at(end, m)
-                end_rel = m
-            seg = data[:, end_rel - m : end_rel]
+            seg, _ = raw.window_ending_at(end, m)
             # Too short to resolve mains from EEG: that is the whole blocks' job.
             parts.append(channel_flags(seg, self.sfreq, self.thresholds, line=False))
         if not parts:
             return None
-        return np.asarray(np.max(np.stack(parts), axis=0))
+        return np.asarray(np.array(parts).max(axis=0))
 
     def on_message(self, ctx: StageContext, message: Message) -> Message | None:
         if not isinstance(message, Prediction):

@@ -99,6 +99,29 @@ class RingBuffer:
             times[first:] = self._times[: n_times - first]
         return window, times
 
+    def index_after(self, t: float, search: int) -> int | None:
+        """Absolute index just after the newest of the last ``search`` samples stamped ``t``.
+
+        Reads timestamps only (no samples are copied); the newest sample is checked first,
+        as a decision is usually made as soon as its window's last sample arrives. None
+        when no such sample is held.
+        """
+        n = self.n_written
+        k = min(int(search), self.n_available)
+        if k < 1:
+            return None
+        cap = self.capacity
+        if self._times[(n - 1) % cap] == t:
+            return n
+        start = (n - k) % cap
+        first = min(k, cap - start)
+        if first < k:  # the newest part wrapped to the front of the array
+            hits = np.flatnonzero(self._times[: k - first] == t)
+            if hits.size:
+                return n - k + first + int(hits[-1]) + 1
+        hits = np.flatnonzero(self._times[start : start + first] == t)
+        return n - k + int(hits[-1]) + 1 if hits.size else None
+
     def latest(self, n_times: int) -> tuple[np.ndarray, np.ndarray]:
         """The last ``n_times`` samples, as :meth:`window_ending_at`."""
         return self.window_ending_at(self.n_written, n_times)

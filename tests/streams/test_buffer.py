@@ -45,3 +45,28 @@ def test_shape_checks(rng):
         buf.write(rng.standard_normal((5, 3)), np.arange(5.0))
     with pytest.raises(SignalError, match="timestamps must have shape"):
         buf.write(rng.standard_normal((5, 2)), np.arange(4.0))
+
+
+def test_index_after_finds_the_newest_sample_stamped_t(rng):
+    buf = RingBuffer(50, 2)
+    assert buf.index_after(0.0, 10) is None  # empty
+    # Timestamps repeat in pairs (a source stamping two samples alike): the newest wins.
+    t = np.repeat(np.arange(60.0), 2)
+    data = rng.standard_normal((120, 2))
+    for i in range(0, 120, 7):  # wraps around the 50-sample array several times
+        buf.write(data[i : i + 7], t[i : i + 7])
+        n = buf.n_written
+        oldest = n - buf.n_available
+        for want_end in range(oldest + 1, n + 1):
+            stamp = t[want_end - 1]
+            got = buf.index_after(stamp, buf.n_available)
+            newest = max(j + 1 for j in range(oldest, n) if t[j] == stamp)
+            assert got == newest
+            # Search only the last few samples: older stamps are not found.
+            recent = buf.index_after(stamp, 3)
+            assert recent == (newest if newest > n - 3 else None)
+        assert buf.index_after(-1.0, buf.n_available) is None
+        assert buf.index_after(t[oldest - 1] if oldest else -5.0, buf.n_available) in (
+            None,
+            oldest + 1,  # its pair is still held
+        )
