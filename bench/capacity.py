@@ -189,8 +189,10 @@ def _profile(pid: int, args: argparse.Namespace, name: str) -> subprocess.Popen[
     out = Path(args.profile)
     out.mkdir(parents=True, exist_ok=True)
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    cmd = [spy, "record", "-p", str(pid), "-r", "100"]
+    cmd = [spy, "record", "-p", str(pid), "-r", "250"]
     cmd += ["-f", "raw", "-o", str(out / f"{name}.txt"), "--nonblocking"]
+    if args.profile_gil:  # only the thread holding the GIL: where the process's Python time goes
+        cmd.append("--gil")
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -396,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--record", action="store_true", help="sessions record XDF (BCI_RECORD)")
     ap.add_argument("--json", default=None, help="write the results here")
     ap.add_argument("--profile", default=None, help="py-spy the service into this folder")
+    ap.add_argument(
+        "--profile-gil", action="store_true", help="with --profile: sample only the GIL holder"
+    )
     ap.add_argument(
         "--compare",
         type=Path,

@@ -119,8 +119,8 @@ class Decoder(Stage):
         Advances the schedule; windows holding non-finite samples are counted as rejected
         and left out. None when nothing is due (or no model is active).
         """
-        if self.model is None:
-            return None
+        if self.model is None or self._next_end > self.filtered.n_written:
+            return None  # most steps: the next window is not complete yet
         ends = []
         step = self.step_s * self.sfreq
         oldest = self.filtered.n_written - self.filtered.n_available

@@ -87,6 +87,12 @@ class Engine:
 
     def _run(self) -> None:
         logger.info("engine started")
+        from bci.signal._kernels import warm  # numba: compiled before the first chunk
+
+        try:
+            warm()
+        except Exception:  # the sessions' steps will fail and say so; keep the loop
+            logger.exception("compiling the signal kernels failed")
         while not self._stop.is_set():
             t0 = time.monotonic()
             self.step()

@@ -65,7 +65,9 @@ class QualityGate(Stage):
         self.thresholds = thresholds or GateThresholds()
         self.block_n = max(16, round(block_s * self.sfreq))
         self._blocks: deque[tuple[int, np.ndarray]] = deque(maxlen=4096)  # (end, codes)
-        self._tail: np.ndarray | None = None  # samples after the last whole block
+        # Samples after the last whole block, as received (rows = samples), not yet judged.
+        self._pending: list[np.ndarray] = []
+        self._n_pending = 0
         self._n_seen = 0
         self.n_passed = 0
         self.n_withheld = 0
@@ -73,19 +75,23 @@ class QualityGate(Stage):
         self.last_withheld: Withheld | None = None
 
     def on_chunk(self, ctx: StageContext, chunk: ChunkIn) -> list[Message]:
-        x = np.asarray(chunk.received, dtype=np.float64).T  # NaN kept: non_finite is a flag
-        if self._tail is not None and self._tail.shape[1]:
-            x = np.concatenate([self._tail, x], axis=1)
-        start = self._n_seen - (0 if self._tail is None else self._tail.shape[1])
-        b = self.block_n
-        nb = x.shape[1] // b
-        if nb:
-            blocks = x[:, : nb * b].reshape(x.shape[0], nb, b).transpose(1, 0, 2)
-            codes = channel_flags(blocks, self.sfreq, self.thresholds)
-            for i in range(nb):
-                self._blocks.append((start + (i + 1) * b, codes[i]))
-        self._tail = x[:, nb * b :]
+        x = np.asarray(chunk.received, dtype=np.float64)  # NaN kept: non_finite is a flag
+        self._pending.append(x)
+        self._n_pending += x.shape[0]
         self._n_seen += int(chunk.timestamps.shape[0])
+        b = self.block_n
+        if self._n_pending < b:  # most chunks: no whole block yet, nothing to judge
+            return []
+        x = np.concatenate(self._pending).T if len(self._pending) > 1 else x.T
+        start = self._n_seen - self._n_pending
+        nb = x.shape[1] // b
+        blocks = x[:, : nb * b].reshape(x.shape[0], nb, b).transpose(1, 0, 2)
+        codes = channel_flags(blocks, self.sfreq, self.thresholds)
+        for i in range(nb):
+            self._blocks.append((start + (i + 1) * b, codes[i]))
+        rest = x[:, nb * b :].T
+        self._pending = [rest] if rest.shape[0] else []
+        self._n_pending = rest.shape[0]
         return []
 
     def _window_codes(self, ctx: StageContext, t: float) -> np.ndarray | None:

@@ -446,9 +446,10 @@ class DecodingSession:
                 t[0] - self._last_t,
             )
         self._last_t = float(t[-1])
-        bad = ~np.isfinite(data)
-        bad_rows = np.flatnonzero(bad.any(axis=1)) if bad.any() else _NO_ROWS
-        if bad_rows.size:
+        bad_rows = _NO_ROWS
+        if not np.isfinite(data).all():  # rare: one check per chunk in the usual case
+            bad = ~np.isfinite(data)
+            bad_rows = np.flatnonzero(bad.any(axis=1))
             data = np.where(bad, 0.0, data)
             chans = [self.ch_names[i] for i in np.flatnonzero(bad.any(axis=0))]
             self._warn(

@@ -179,8 +179,17 @@ class Inlet:
     def _count(self, t: np.ndarray) -> None:
         self.n_samples += t.size
         prev = self._last_t
-        dt = np.diff(t) if prev is None else np.diff(np.concatenate([[prev], t]))
         self._last_t = float(t[-1])
+        dt = t[1:] - t[:-1]
+        step0 = None if prev is None else float(t[0]) - prev
+        if self.sfreq > 0:  # the usual chunk: every step forward, none a gap (two calls)
+            limit = 1.5 * (1.0 / self.sfreq)  # as the gap test below computes it
+            if (step0 is None or 0 < step0 <= limit) and (
+                not dt.size or (dt.min() > 0 and dt.max() <= limit)
+            ):
+                return
+        if step0 is not None:
+            dt = np.concatenate([[step0], dt])
         back = dt <= 0
         if back.any():
             n_bad = int(back.sum())
