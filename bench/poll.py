@@ -1,6 +1,7 @@
 """What an engine round costs per session when nothing has arrived (the idle poll).
 
-The engine polls every inlet every ~2 ms; a chunk comes every 40 ms (10 samples at 250 Hz),
+The engine polls every inlet once a round (every 4 ms, BCI_ENGINE_PERIOD_MS); a chunk comes
+every 40 ms (10 samples at 250 Hz),
 so ~95% of polls find nothing, and their cost times N sessions bounds the round rate. Run it
 with another checkout first on the path to compare (``PYTHONPATH=../main``).
 
