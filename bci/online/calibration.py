@@ -182,6 +182,11 @@ class Calibration(Stage):
             self._buffer.write(self._filter.process(chunk.data), chunk.timestamps)
         return []
 
+    @property
+    def clocked(self) -> bool:  # type: ignore[override]
+        """Cues go out on the clock: stepped every engine round while running."""
+        return self.state == "running"
+
     def tick(self, ctx: StageContext, now: float) -> list[Message]:
         """Emit the cues that are due, cut the trials whose data is complete; after the fit,
         activate the model."""

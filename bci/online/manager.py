@@ -75,7 +75,9 @@ class SessionManager:
     ) -> None:
         self.settings = settings
         self.engine = engine or Engine(
-            period_s=settings.engine_period_ms / 1e3, batch=settings.engine_batch
+            period_s=settings.engine_period_ms / 1e3,
+            batch=settings.engine_batch,
+            hold=settings.engine_hold,
         )
         if clock is None:
             from bci.streams.lsl import local_clock

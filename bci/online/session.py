@@ -211,6 +211,7 @@ class DecodingSession:
         self._marker_hooks = overriding("on_marker")
         self._message_hooks = overriding("on_message")
         self._published_hooks = overriding("on_published")
+        self._clocked = [st for st in self._stages if type(st).clocked is not Stage.clocked]
 
     def remove_stage(self, stage: Stage) -> None:
         """Remove ``stage`` (if present) and close it."""
@@ -377,6 +378,11 @@ class DecodingSession:
         return m
 
     # ----------------------------------------------------------------- the step
+    def wants_step(self) -> bool:
+        """True when the session must be stepped now even if no sample is due: a command is
+        queued, or a stage is :attr:`~bci.online.stages.Stage.clocked`."""
+        return bool(self._inbox) or any(st.clocked for st in self._clocked)
+
     def step(self) -> int:
         """Apply commands, pull what has arrived, run the stages. Never blocks.
 

@@ -169,10 +169,16 @@ class Stage:
     status_key : str or None
         Key of this stage's :meth:`status` in the session status (None: merged into the
         top level, as the decoder's ``model``, ``band``, ``counts``... are).
+    clocked : bool
+        True while the stage's :meth:`tick` must run at every engine round whatever the
+        data does (a calibration emitting cues on the clock). Otherwise the engine may skip
+        a session's steps for a few ms after a chunk (``Engine(hold=...)``). Override it
+        with a property when it depends on the stage's state.
     """
 
     order: ClassVar[int] = 100
     status_key: ClassVar[str | None] = None
+    clocked: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

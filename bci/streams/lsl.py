@@ -25,6 +25,7 @@ __all__ = [
     "configure_lsl",
     "describe",
     "get_pylsl",
+    "held_call",
     "instance_id",
     "liblsl_status",
     "list_streams",
@@ -116,9 +117,48 @@ def liblsl_status() -> dict[str, Any]:
     }
 
 
+def held_call(name: str, restype: Any, argtypes: list[Any]) -> Any | None:
+    """liblsl's function ``name`` called *without* letting go of the GIL, or None.
+
+    pylsl loads liblsl with ``ctypes.CDLL``, which releases the GIL around every call. For
+    the engine's calls that never wait (``lsl_samples_available``, ``lsl_local_clock``:
+    well under a microsecond of C), that release is pure cost: when the event loop's thread
+    wants the GIL it takes it at each release, and the engine thread then waits for it to
+    come back (a GIL convoy). The same library loaded with ``ctypes.PyDLL`` (dlopen gives
+    the same handle) keeps the GIL. Never use it for a call that can block. None when the
+    library cannot be reached this way (a pylsl without ``pylsl.lib.lib``): callers fall
+    back to pylsl's own method.
+    """
+    global _held_dll
+    try:
+        if _held_dll is None:
+            import ctypes
+
+            get_pylsl()
+            from pylsl.lib import lib
+
+            _held_dll = ctypes.PyDLL(lib._name)
+        fn = getattr(_held_dll, name)
+    except Exception:  # an unusual pylsl build: keep pylsl's calls
+        logger.debug("liblsl %s not reachable through PyDLL", name, exc_info=True)
+        return None
+    fn.restype = restype
+    fn.argtypes = argtypes
+    return fn
+
+
+_held_dll: Any = None
+_held_clock: Any = None
+
+
 def local_clock() -> float:
     """The LSL clock (seconds), the one time base of samples, markers and predictions."""
-    return float(get_pylsl().local_clock())
+    global _held_clock
+    if _held_clock is None:
+        import ctypes
+
+        _held_clock = held_call("lsl_local_clock", ctypes.c_double, []) or (get_pylsl().local_clock)
+    return float(_held_clock())
 
 
 def make_eeg_info(

@@ -145,3 +145,49 @@ def test_marker_streams_of_every_encoding(stream_name, kind):
         np.testing.assert_allclose([t for t, _ in got], [t0, t0 + 1], atol=1e-3)
     finally:
         inlet.close()
+
+
+def test_gil_keeping_calls_agree_with_pylsl(stream_name):
+    """The engine's two per-round liblsl calls, made without releasing the GIL (PyDLL), give
+    pylsl's answers: the clock, and the count of samples waiting on a real stream."""
+    import ctypes
+    import threading
+
+    from bci.streams.lsl import held_call
+
+    pylsl = get_pylsl()
+    clock = held_call("lsl_local_clock", ctypes.c_double, [])
+    assert clock is not None
+    a, b, c = pylsl.local_clock(), clock(), pylsl.local_clock()
+    assert a <= b <= c and local_clock() >= c
+    outlet = pylsl.StreamOutlet(make_eeg_info(stream_name, ["C3", "C4"], 250.0, "src"))
+    inlet = Inlet(resolve_stream(name=stream_name))
+    try:
+        assert inlet._available is not inlet._inlet.samples_available  # the held path
+        wait_until(lambda: outlet.have_consumers(), timeout=5)
+        assert inlet._available() == inlet._inlet.samples_available() == 0
+        outlet.push_chunk(np.zeros((25, 2), np.float32), local_clock())
+        wait_until(lambda: inlet._available() == 25, timeout=5)
+        assert inlet._inlet.samples_available() == 25
+        # An empty poll returns the inlet's one empty chunk; a poll with data, fresh arrays.
+        data, _ = _pull_all(inlet, 25)
+        assert data.shape == (25, 2) and inlet._available() == 0
+        assert inlet.pull() is inlet.pull() and inlet.pull().n_samples == 0
+        # Another thread keeps running Python while this one polls (the GIL is held per
+        # call, not across calls).
+        ticks = [0]
+        stop = threading.Event()
+
+        def spin() -> None:
+            while not stop.is_set():
+                ticks[0] += 1
+
+        th = threading.Thread(target=spin)
+        th.start()
+        for _ in range(20000):
+            inlet.pull()
+        stop.set()
+        th.join()
+        assert ticks[0] > 0
+    finally:
+        inlet.close()
