@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     engine_period_ms: float = Field(4.0, gt=0, le=1000)
     # After a chunk, a session is not polled for this fraction of its chunk interval
     # (at most 25 ms). Off by default: it saves a few % of a core at 50 sessions and costs
-    # a few ms of median latency when liblsl splits a chunk (README "Capacity").
+    # a few ms of median latency (README "Capacity").
     engine_hold: float = Field(0.0, ge=0, lt=1)
     # Every session records raw EEG, markers and predictions to data_dir/recordings/*.xdf.
     record: bool = True

@@ -33,9 +33,11 @@ class Engine:
         chunk every 40 ms is then polled ~5 times per chunk instead of ~10. A session with a
         queued command or a clocked stage (a running calibration's cues) is stepped every
         round regardless. 0 (the default) polls every session every round. A chunk that
-        comes sooner than expected waits at most ``max_hold_s`` longer, and liblsl sometimes
-        delivers one chunk over two polls: measured at 50 sessions, 0.5 saved 0-6% of a
-        core of engine time and added ~3 ms to the median latency, so it is opt-in.
+        comes sooner than expected waits at most ``max_hold_s`` longer. Measured at 50
+        sessions (``bench/capacity.py --compare-env BCI_ENGINE_HOLD=0``), 0.5 saved 0-6% of
+        a core of engine time and added ~3 ms to the median latency (why is not isolated:
+        one outlet in one process never split a 10-sample chunk over two polls), so it is
+        opt-in.
     """
 
     #: Shortest sleep between two rounds, even when a round overran the period: the
