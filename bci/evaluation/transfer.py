@@ -232,9 +232,18 @@ def _center_stretch(
 
 
 def _rotate_sources(
-    Xa: np.ndarray, y: np.ndarray, dom: np.ndarray, target_idx: np.ndarray, target_y: np.ndarray
+    Xa: np.ndarray,
+    y: np.ndarray,
+    dom: np.ndarray,
+    target_idx: np.ndarray,
+    target_y: np.ndarray,
+    maxiter: int = 10_000,
 ) -> np.ndarray:
-    """Rotate every source domain onto the target's class means (given target labels)."""
+    """Rotate every source domain onto the target's class means (given target labels).
+
+    ``maxiter``: the Procrustes solver's iterations. With two class means the rotation is
+    under-determined and the solver never meets its tolerance, so it runs all of them.
+    """
     from pyriemann.transfer import TLRotate, encode_domains
 
     src = dom != _TARGET
@@ -246,7 +255,8 @@ def _rotate_sources(
         # pyRiemann warns when its Procrustes solver stops at maxiter; the rotation it
         # reached is still used, and the count is logged rather than raised
         warnings.simplefilter("always")
-        rotated = TLRotate(target_domain=_TARGET, metric="euclid").fit_transform(Xa[rows], y_enc)
+        rotate = TLRotate(target_domain=_TARGET, metric="euclid", maxiter=maxiter)
+        rotated = rotate.fit_transform(Xa[rows], y_enc)
     n_warn = sum("Convergence not reached" in str(w.message) for w in caught)
     if n_warn:  # two class means leave the rotation under-determined: expected
         logger.debug("Procrustes rotation: %d 'convergence not reached' warnings", n_warn)
@@ -325,7 +335,10 @@ def _cross_subject(
         if len(set(pseudo.tolist())) < 2:  # one class predicted: no rotation is defined
             extra["rotation"] = "skipped: pseudo-labels hold one class"
         else:
-            Xa = _rotate_sources(Xa, y, dom, np.arange(len(Ct)), pseudo)
+            # 200 iterations: every subject's AUC equal to 10,000's on S001-S010 at ~1/20 of
+            # the CPU (README "A new user: leave one subject out"); the calibration curve
+            # keeps 10,000 (its AUCs moved by up to 0.1 with fewer).
+            Xa = _rotate_sources(Xa, y, dom, np.arange(len(Ct)), pseudo, maxiter=200)
             est = _ts_lr(Xa[src], y[src])
             extra["rotation"] = "pseudo-labels"
     auc, acc = _auc(est, Xa[~src], yt)
