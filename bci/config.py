@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # A session whose inlet delivers nothing for this long is reported as stalled.
     stall_timeout_s: float = Field(1.0, gt=0)
     ws_queue_size: int = Field(256, ge=1)
+    # A decision goes to each WebSocket client as one frame built once and written to its
+    # socket (bci/api/frames.py); false sends every message over ASGI (bench/capacity.py).
+    ws_direct: bool = True
     # Sessions sharing a model are decoded with one call per engine round (bench/capacity.py).
     engine_batch: bool = True
     # An engine round (poll every session, decode what is due) starts every this many ms:

@@ -12,9 +12,18 @@ def make_server(app: FastAPI, host: str, port: int, log_level: str = "info") -> 
     """A uvicorn server for ``app``.
 
     Per-message compression is off: browsers ask for it, and at hundreds of clients it costs
-    about 30% of the fan-out time for small JSON prediction frames (DESIGN.md).
+    about 30% of the fan-out time for small JSON prediction frames (DESIGN.md). WebSockets
+    are served by uvicorn's sans-I/O protocol with a frame writer in each connection's scope
+    (:mod:`bci.api.frames`: the fan-out writes one pre-built frame to every client).
     """
+    from bci.api.frames import FrameProtocol
+
     config = uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, ws_per_message_deflate=False
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        ws_per_message_deflate=False,
+        ws=FrameProtocol if FrameProtocol is not None else "auto",
     )
     return uvicorn.Server(config)

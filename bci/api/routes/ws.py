@@ -21,6 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from bci.api.frames import FRAME_WRITER, FrameWriter, text_frame
 from bci.api.security import Guard
 from bci.errors import BCIError
 from bci.online.messages import ErrorMessage, EventAck, Hello, Message, Pong
@@ -61,38 +62,68 @@ def _offer(queue: asyncio.Queue[str], msg: str) -> None:
     queue.put_nowait(msg)
 
 
+class _Client:
+    """One WebSocket client of a fan-out: its queue (the ASGI path) and its frame writer."""
+
+    __slots__ = ("busy", "queue", "want_signal", "writer")
+
+    def __init__(
+        self, queue: asyncio.Queue[str], want_signal: bool, writer: FrameWriter | None
+    ) -> None:
+        self.queue = queue
+        self.want_signal = want_signal
+        self.writer = writer
+        # True while the client's sender holds a message (or has not sent the hello yet):
+        # a frame written straight to the socket now would overtake it.
+        self.busy = True
+
+
 class _Fanout:
     """Every WebSocket client of one session in one event loop, behind one subscription.
 
     The engine thread hands a message over once (one encoding, one thread hop); the event
-    loop then offers it to each client's queue. With one subscription per client, 1000
+    loop then delivers it to each client. With one subscription per client, 1000
     clients cost the engine thread 1000 ``call_soon_threadsafe`` per decision.
+    A client whose connection has a :class:`~bci.api.frames.FrameWriter` and nothing queued
+    gets the message as one frame built once for all (:mod:`bci.api.frames`); the others (a
+    slow client, a message queued before it, another ASGI server) get it through their queue.
     ``wants_signal`` tells the session whether anyone draws traces, so the signal monitor
     (band power, quality: the costliest per-session work besides decoding) runs only then.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.clients: dict[asyncio.Queue[str], bool] = {}  # queue -> wants signal frames
+        self.clients: dict[asyncio.Queue[str], _Client] = {}
         self.wants_signal = False
         self.unsubscribe: Callable[[], None] = lambda: None
+        self.n_direct = 0  # messages written as a shared frame
+        self.n_queued = 0  # messages that took a client's queue
 
     def __call__(self, msg: Message) -> None:  # engine thread
         self.loop.call_soon_threadsafe(self._deliver, msg.type == "signal", _encode(msg))
 
     def _deliver(self, is_signal: bool, text: str) -> None:  # event-loop thread
-        for queue, want_signal in self.clients.items():
-            if want_signal or not is_signal:
-                _offer(queue, text)
+        frame: bytes | None = None
+        for c in self.clients.values():
+            if is_signal and not c.want_signal:
+                continue
+            if c.writer is not None and not c.busy and c.queue.empty():
+                if frame is None:
+                    frame = text_frame(text)
+                if c.writer.write(frame):
+                    self.n_direct += 1
+                    continue
+            _offer(c.queue, text)
+            self.n_queued += 1
 
-    def add(self, queue: asyncio.Queue[str], want_signal: bool) -> None:
-        self.clients[queue] = want_signal
-        self.wants_signal = any(self.clients.values())
+    def add(self, client: _Client) -> None:
+        self.clients[client.queue] = client
+        self.wants_signal = any(c.want_signal for c in self.clients.values())
 
     def remove(self, queue: asyncio.Queue[str]) -> bool:
         """Forget a client; True when it was the last one."""
         self.clients.pop(queue, None)
-        self.wants_signal = any(self.clients.values())
+        self.wants_signal = any(c.want_signal for c in self.clients.values())
         return not self.clients
 
 
@@ -100,8 +131,7 @@ def _join(
     websocket: WebSocket,
     service: BCIService,
     session_id: str,
-    queue: asyncio.Queue[str],
-    want_signal: bool,
+    client: _Client,
 ) -> dict[str, Any]:
     """Add a client to the session's fan-out (subscribed on first use); the session status.
 
@@ -118,7 +148,7 @@ def _join(
         fanouts[session_id] = fan
     else:
         status = service.session_status(session_id)
-    fan.add(queue, want_signal)
+    fan.add(client)
     return status
 
 
@@ -164,8 +194,11 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
     # Raw-signal frames (~10/s, ~1 KB) only for clients that draw traces: ?signal=1
     want_signal = websocket.query_params.get("signal", "0") in ("1", "true", "yes")
 
+    extensions = websocket.scope.get("extensions") or {}
+    writer = extensions.get(FRAME_WRITER) if settings.ws_direct else None
+    client = _Client(queue, want_signal, writer)
     try:
-        status = _join(websocket, service, session_id, queue, want_signal)
+        status = _join(websocket, service, session_id, client)
     except BCIError as exc:
         await websocket.send_text(ErrorMessage(detail=str(exc)).to_json())
         await websocket.close(code=4404)
@@ -174,7 +207,10 @@ async def session_ws(websocket: WebSocket, session_id: str) -> None:
 
     async def sender() -> None:
         while True:
-            await websocket.send_text(await queue.get())
+            client.busy = False  # nothing in hand: the fan-out may write to the socket itself
+            text = await queue.get()
+            client.busy = True
+            await websocket.send_text(text)
 
     async def receiver() -> None:
         while True:
