@@ -99,9 +99,15 @@ def publisher(
 
 
 # ------------------------------------------------------------------ client processes
-async def _client_loop(urls: list[tuple[int, str]], out: str, ready: Any, stop: Any) -> None:
-    import websockets
+async def _client_loop(
+    urls: list[tuple[int, str]], out: str, ready: Any, stop: Any, lib: str = "websockets"
+) -> None:
+    """M WebSocket clients in one asyncio process, each recording every prediction it gets.
 
+    ``lib``: the client library: ``websockets`` (framing in Python, ~65 µs of client CPU per
+    message here) or ``picows`` (framing compiled, a callback per frame), so that at M=1000
+    the clients sharing the machine leave the service its core.
+    """
     from bci.streams.lsl import local_clock
 
     # client, session, index, t, recv, the service's own latency (sample time -> decision)
@@ -109,21 +115,57 @@ async def _client_loop(urls: list[tuple[int, str]], out: str, ready: Any, stop: 
     sem = asyncio.Semaphore(50)
     connected = 0
 
-    async def one(cid: int, sid: int, url: str) -> None:
-        nonlocal connected
-        async with sem:
-            ws = await websockets.connect(
-                url, compression=None, proxy=None, max_queue=None, open_timeout=60
-            )
-        connected += 1
-        try:
-            async for text in ws:
-                recv = local_clock()
-                msg = json.loads(text)
-                if msg["type"] == "prediction":
-                    recs.append((cid, sid, msg["index"], msg["t"], recv, msg["latency_ms"]))
-        finally:
-            await ws.close()
+    def record(cid: int, sid: int, text: str) -> None:
+        recv = local_clock()
+        msg = json.loads(text)
+        if msg["type"] == "prediction":
+            recs.append((cid, sid, msg["index"], msg["t"], recv, msg["latency_ms"]))
+
+    if lib == "picows":
+        import picows
+
+        class Listener(picows.WSListener):  # type: ignore[misc]
+            def __init__(self, cid: int, sid: int) -> None:
+                super().__init__()
+                self.cid, self.sid = cid, sid
+                self.closed = asyncio.get_running_loop().create_future()
+
+            def on_ws_frame(self, transport: Any, frame: Any) -> None:
+                if frame.msg_type == picows.WSMsgType.TEXT:
+                    record(self.cid, self.sid, frame.get_payload_as_utf8_text())
+                elif frame.msg_type == picows.WSMsgType.CLOSE:
+                    transport.disconnect()
+
+            def on_ws_disconnected(self, transport: Any) -> None:
+                if not self.closed.done():
+                    self.closed.set_result(None)
+
+        async def one(cid: int, sid: int, url: str) -> None:
+            nonlocal connected
+            async with sem:
+                transport, listener = await picows.ws_connect(
+                    lambda: Listener(cid, sid), url, websocket_handshake_timeout=60
+                )
+            connected += 1
+            try:
+                await listener.closed
+            finally:
+                transport.disconnect()
+    else:
+        import websockets
+
+        async def one(cid: int, sid: int, url: str) -> None:
+            nonlocal connected
+            async with sem:
+                ws = await websockets.connect(
+                    url, compression=None, proxy=None, max_queue=None, open_timeout=60
+                )
+            connected += 1
+            try:
+                async for text in ws:
+                    record(cid, sid, text)
+            finally:
+                await ws.close()
 
     tasks = [asyncio.create_task(one(c, s, u)) for c, (s, u) in enumerate(urls)]
     while connected < len(urls):
@@ -141,13 +183,15 @@ async def _client_loop(urls: list[tuple[int, str]], out: str, ready: Any, stop: 
     np.savez(out, recs=arr, n_errors=len(errors), errors=np.array(errors[:5], dtype=str))
 
 
-def client(urls: list[tuple[int, str]], out: str, ready: Any, stop: Any) -> None:
+def client(
+    urls: list[tuple[int, str]], out: str, ready: Any, stop: Any, lib: str = "websockets"
+) -> None:
     try:
         import uvloop
 
-        uvloop.run(_client_loop(urls, out, ready, stop))
+        uvloop.run(_client_loop(urls, out, ready, stop, lib))
     except ImportError:
-        asyncio.run(_client_loop(urls, out, ready, stop))
+        asyncio.run(_client_loop(urls, out, ready, stop, lib))
 
 
 # ------------------------------------------------------------------ one point
@@ -244,7 +288,7 @@ def run_point(
         clients = [
             ctx.Process(
                 target=client,
-                args=(urls[i::n_cp], str(tmp / f"cli{i}.npz"), cready, cstop),
+                args=(urls[i::n_cp], str(tmp / f"cli{i}.npz"), cready, cstop, args.client_lib),
                 daemon=True,
             )
             for i in range(n_cp)
@@ -395,6 +439,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--publishers", type=int, default=2, help="publisher processes")
     ap.add_argument("--groups", type=int, default=8, help="push phases per chunk period")
     ap.add_argument("--client-procs", type=int, default=1, help="WebSocket client processes")
+    ap.add_argument(
+        "--client-lib",
+        choices=["websockets", "picows"],
+        default="websockets",
+        help="the clients' WebSocket library (picows: compiled framing, less client CPU)",
+    )
     ap.add_argument("--record", action="store_true", help="sessions record XDF (BCI_RECORD)")
     ap.add_argument("--json", default=None, help="write the results here")
     ap.add_argument("--profile", default=None, help="py-spy the service into this folder")

@@ -15,10 +15,14 @@ pytestmark = [pytest.mark.network, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_capacity_quick_smoke(tmp_path):
+@pytest.mark.parametrize("lib", ["websockets", "picows"])
+def test_capacity_quick_smoke(tmp_path, lib):
+    """Both client libraries (two third-party parsers of the service's frames) see every
+    decision."""
     out = tmp_path / "capacity.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = ["--quick", "--n", "2", "--m", "4", "--publishers", "1", "--json", str(out)]
+    args += ["--client-lib", lib]
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "capacity.py"), *args],
         capture_output=True,
