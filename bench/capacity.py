@@ -4,8 +4,9 @@ Per point (N sessions, M clients) everything is fresh: a `bci serve` subprocess 
 its own data folder, recording off unless ``--record``), one ts-lr model fitted on synthetic
 data and uploaded with ``POST /models``, N pylsl outlets (8 ch, 250 Hz, chunks of 10 samples,
 pushed at real-time rate with staggered phases) owned by ``--publishers`` processes, N sessions
-bound over ``POST /sessions``, and M WebSocket clients spread round-robin over the sessions in
-``--client-procs`` asyncio processes. Measured over the steady part of the run:
+bound over ``POST /sessions``, and M WebSocket clients (``--client-lib``: picows, or the
+websockets library) spread round-robin over the sessions in ``--client-procs`` asyncio
+processes. Measured over the steady part of the run:
 
 - decisions/s: windows the service decoded (its own counts) per second of decoding;
 - latency: LSL clock when a client has a prediction - LSL clock when the chunk holding the
@@ -438,12 +439,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="2 s per point, no growth of N")
     ap.add_argument("--publishers", type=int, default=2, help="publisher processes")
     ap.add_argument("--groups", type=int, default=8, help="push phases per chunk period")
-    ap.add_argument("--client-procs", type=int, default=1, help="WebSocket client processes")
+    ap.add_argument("--client-procs", type=int, default=2, help="WebSocket client processes")
     ap.add_argument(
         "--client-lib",
         choices=["websockets", "picows"],
-        default="websockets",
-        help="the clients' WebSocket library (picows: compiled framing, less client CPU)",
+        default="picows",
+        help="the clients' WebSocket library: picows (compiled framing; at M=1000 ~45%% of a "
+        "core) or websockets (~110%%, which starves the service on 2 cores)",
     )
     ap.add_argument("--record", action="store_true", help="sessions record XDF (BCI_RECORD)")
     ap.add_argument("--json", default=None, help="write the results here")
