@@ -1,11 +1,13 @@
 """The session WebSocket: predictions and status out, app events in.
 
-Each client has a bounded queue; when a client is slow the oldest messages are dropped,
-so one slow client never holds back the engine or the other clients. The token is required
-(``?token=`` or a ``bearer.<token>`` subprotocol entry); a foreign ``Origin`` is refused by the
-guard before this handler runs. Client frames are rate-limited per connection; a malformed,
-binary, unknown or over-the-limit frame is answered with ``{"type": "error", ...}`` and the
-connection stays open. Frames are strict JSON: a non-finite number is never sent.
+A decision reaches each client as one frame built once for all (:mod:`bci.api.frames`); a
+client that is slow, or has a message queued, gets it through its bounded queue instead, where
+the oldest messages are dropped, so one slow client never holds back the engine or the others.
+The token is required (``?token=`` or a ``bearer.<token>`` subprotocol entry); a foreign
+``Origin`` is refused by the guard before this handler runs. Client frames are rate-limited per
+connection; a malformed, binary, unknown or over-the-limit frame is answered with
+``{"type": "error", ...}`` and the connection stays open. Frames are strict JSON: a non-finite
+number is never sent.
 """
 
 from __future__ import annotations
