@@ -15,14 +15,12 @@ pytestmark = [pytest.mark.network, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("lib", ["websockets", "picows"])
-def test_capacity_quick_smoke(tmp_path, lib):
-    """Both client libraries (two third-party parsers of the service's frames) see every
-    decision."""
+def test_capacity_quick_smoke(tmp_path):
+    """The bench's default picows clients (a second third-party parser of the service's
+    frames beside the API tests' websockets) see every decision."""
     out = tmp_path / "capacity.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = ["--quick", "--n", "2", "--m", "4", "--publishers", "1", "--json", str(out)]
-    args += ["--client-lib", lib]
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "capacity.py"), *args],
         capture_output=True,
