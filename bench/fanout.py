@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--measure", type=float, default=8.0)
     ap.add_argument("--client-procs", type=int, default=2)
+    # websockets: the clients of the README's figures (picows is capacity.py's default)
+    ap.add_argument("--client-lib", choices=["websockets", "picows"], default="websockets")
     ap.add_argument("--baseline-env", default="BCI_WS_DIRECT=false", metavar="KEY=VALUE")
     args = ap.parse_args(argv)
     point_args = argparse.Namespace(
@@ -45,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         publishers=1,
         groups=8,
         client_procs=args.client_procs,
+        client_lib=args.client_lib,
         record=False,
         profile=None,
         profile_gil=False,

@@ -9,12 +9,13 @@ fan-out builds it once (:func:`text_frame`) and writes it to each client's trans
 
 The service's uvicorn runs :class:`FrameProtocol`, uvicorn's own sans-I/O WebSocket protocol
 that also puts a :class:`FrameWriter` in the connection's ASGI scope
-(``scope["extensions"][FRAME_WRITER]``). The writer refuses (returns False) whenever the
-frame could not be written as uvicorn itself would write it: the connection is not open, a
-close was sent, an extension was negotiated, or the transport asked uvicorn to stop writing
-(a slow client: its write buffer is over the high-water mark). The caller then queues the
-message on the ASGI path, where a slow client's oldest messages are dropped as before. Under
-another ASGI server the extension is absent and every message takes the ASGI path.
+(``scope["extensions"][FRAME_WRITER]``) unless an extension (compression) was negotiated.
+The writer refuses (returns False) whenever the frame could not be written as uvicorn itself
+would write it: the connection is not open, a close was sent, or the transport asked uvicorn
+to stop writing (a slow client: its write buffer is over the high-water mark). The caller
+then queues the message on the ASGI path, where a slow client's oldest messages are dropped as
+before. Under another ASGI server the extension is absent and every message takes the ASGI
+path.
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ class FrameWriter:
             or p.close_sent
             or p.disconnected
             or not p.writable.is_set()  # paused by the transport: a slow client
-            or conn.extensions
             or conn.state is not _OPEN
             or p.transport.is_closing()
         ):
@@ -78,5 +78,6 @@ else:
         def handle_connect(self, event: Any) -> None:
             super().handle_connect(event)
             scope = getattr(self, "scope", None)
-            if scope is not None and self.response.status_code == 101:
+            # An extension (compression) makes each client's frame its own: no writer then.
+            if scope is not None and self.response.status_code == 101 and not self.conn.extensions:
                 scope.setdefault("extensions", {})[FRAME_WRITER] = FrameWriter(self)
