@@ -148,6 +148,15 @@ class Calibration(Stage):
         self.tmin, self.tmax = tm.tmin, tm.tmax
         sf = ctx.sfreq
         self.n_times = round((self.tmax - self.tmin) * sf)
+        # A covariance of C channels is full rank only from C + 1 samples on: a shorter epoch
+        # would fail in the fit, after the user sat through every trial.
+        need = len(self.ch_names) + 1
+        if self.n_times < need:
+            raise ConfigError(
+                f"the epoch tmin..tmax ({self.tmin:g}-{self.tmax:g} s after the cue) holds "
+                f"{self.n_times} samples at {sf:g} Hz; {len(self.ch_names)} channels need at "
+                f"least {need} ({need / sf:.3f} s)"
+            )
         lo, hi = self.pipeline_spec.band
         self._filter = CausalFilter(sf, lo, min(hi, 0.45 * sf))
         self._buffer = RingBuffer(int(30 * sf), len(self.ch_names))

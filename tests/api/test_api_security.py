@@ -380,7 +380,12 @@ def test_event_flood_is_rate_limited_and_other_clients_lose_nothing(
 
     async def run():
         url = live_server.ws_url(f"/ws/sessions/{sid}")
-        async with websockets.connect(url) as flood, websockets.connect(url) as watcher:
+        # the flooder stops reading while the watcher reads: an unbounded receive queue lets
+        # its close handshake complete at the end (see test_api_websocket.py)
+        async with (
+            websockets.connect(url, max_queue=None) as flood,
+            websockets.connect(url) as watcher,
+        ):
             await _next(watcher, "hello")
             await _next(flood, "hello")
             first = (await _next(watcher, "prediction"))["index"]
@@ -417,7 +422,7 @@ def test_health_stays_responsive_while_45_resolves_wait(live_server):
     def resolve():
         r = httpx.post(
             f"{live_server.http}/sessions",
-            json={"name": "no-such-stream-anywhere", "timeout": 2},
+            json={"name": "no-such-stream-anywhere", "timeout": 1},
             headers=AUTH,
             timeout=30,
         )

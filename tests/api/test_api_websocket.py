@@ -158,10 +158,13 @@ def test_clients_of_one_session_share_one_subscription(
     url = live_server.ws_url(f"/ws/sessions/{sid}")
 
     async def run():
+        # These clients stop reading while the session goes on: with websockets' default
+        # receive queue (16 messages) a client then stops reading its socket, never sees the
+        # server's close reply behind the unread frames, and waits its 10 s close timeout.
         async with (
-            websockets.connect(url) as a,
-            websockets.connect(url) as b,
-            websockets.connect(f"{url}&signal=1") as traces,
+            websockets.connect(url, max_queue=None) as a,
+            websockets.connect(url, max_queue=None) as b,
+            websockets.connect(f"{url}&signal=1", max_queue=None) as traces,
         ):
             for ws in (a, b, traces):
                 assert json.loads(await ws.recv())["type"] == "hello"
