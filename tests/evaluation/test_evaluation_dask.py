@@ -82,9 +82,10 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
             client.wait_for_workers(1, timeout=60)
         yield address
     finally:
+        # the worker first, while its scheduler still answers: a worker stopped together with
+        # its scheduler retries the lost connection for seconds before it exits
         for p in reversed(procs):
             p.terminate()
-        for p in reversed(procs):
             try:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
