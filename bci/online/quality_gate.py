@@ -11,7 +11,6 @@ give confident decisions (96 of 96 "left" at p = 0.993); now it gives ``withheld
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -52,6 +51,8 @@ class QualityGate(Stage):
 
     order: ClassVar[int] = 20
     status_key: ClassVar[str | None] = "quality"
+    #: Blocks kept (0.25 s each: ~17 min); a window older than that cannot be judged.
+    MAX_BLOCKS: ClassVar[int] = 4096
 
     def __init__(
         self,
@@ -64,7 +65,21 @@ class QualityGate(Stage):
         self.sfreq = float(sfreq)
         self.thresholds = thresholds or GateThresholds()
         self.block_n = max(16, round(block_s * self.sfreq))
-        self._blocks: deque[tuple[int, np.ndarray]] = deque(maxlen=4096)  # (end, codes)
+        # Block k holds samples [k * block_n, (k + 1) * block_n) (blocks are contiguous from
+        # the first sample); its codes are row k % len(ring) of a 2-D ring, so a window's
+        # blocks are one slice and one max, not a list of arrays stacked per decision.
+        self._n_blocks = 0
+        self._ring: np.ndarray | None = None  # (MAX_BLOCKS, n_channels) int8, on first use
+        th = self.thresholds
+        self._kernel_args = (
+            float(th.flat_uv),
+            float(th.saturation_fraction),
+            np.inf if th.saturation_uv is None else float(th.saturation_uv),
+            float(th.disconnected_uv),
+            float(th.disconnected_ratio),
+            float(th.disconnected_floor_uv),
+        )
+        self._no_mains: np.ndarray | None = None
         # Samples after the last whole block, as received (rows = samples), not yet judged.
         self._pending: list[np.ndarray] = []
         self._n_pending = 0
@@ -87,8 +102,14 @@ class QualityGate(Stage):
         nb = x.shape[1] // b
         blocks = x[:, : nb * b].reshape(x.shape[0], nb, b).transpose(1, 0, 2)
         codes = channel_flags(blocks, self.sfreq, self.thresholds)
+        ring = self._ring
+        if ring is None:
+            ring = self._ring = np.zeros((self.MAX_BLOCKS, codes.shape[1]), dtype=codes.dtype)
+        cap = ring.shape[0]
+        k0 = start // b  # start is a multiple of b: blocks are contiguous from sample 0
         for i in range(nb):
-            self._blocks.append((start + (i + 1) * b, codes[i]))
+            ring[(k0 + i) % cap] = codes[i]
+        self._n_blocks = k0 + nb
         rest = x[:, nb * b :].T
         self._pending = [rest] if rest.shape[0] else []
         self._n_pending = rest.shape[0]
@@ -108,21 +129,42 @@ class QualityGate(Stage):
         lo = end - n
         if lo < raw.n_written - raw.n_available:
             return None
-        last_end = self._blocks[-1][0] if self._blocks else 0
-        parts = []
-        for e, c in reversed(self._blocks):  # ends ascend; a window spans the newest few
-            if e <= lo:
-                break
-            if e - self.block_n < end:
-                parts.append(c)
+        b = self.block_n
+        n_blocks = self._n_blocks
+        last_end = n_blocks * b
+        codes: np.ndarray | None = None
+        ring = self._ring
+        if ring is not None:
+            cap = ring.shape[0]
+            # blocks k with k * b < end and (k + 1) * b > lo, of those still in the ring
+            k_lo = max(lo // b, n_blocks - cap, 0)
+            k_hi = min(-(-end // b), n_blocks)
+            if k_hi > k_lo:
+                i0, count = k_lo % cap, k_hi - k_lo
+                if i0 + count <= cap:
+                    codes = ring[i0 : i0 + count].max(axis=0)
+                else:  # the window's blocks wrap around the ring's end
+                    codes = np.maximum(
+                        ring[i0:].max(axis=0), ring[: count - (cap - i0)].max(axis=0)
+                    )
         if end > last_end:  # samples not yet in a whole block: judge them now, on their own
             m = min(n, max(end - max(last_end, lo), 8))
             seg, _ = raw.window_ending_at(end, m)
-            # Too short to resolve mains from EEG: that is the whole blocks' job.
-            parts.append(channel_flags(seg, self.sfreq, self.thresholds, line=False))
-        if not parts:
-            return None
-        return np.asarray(np.array(parts).max(axis=0))
+            # Too short to resolve mains from EEG: that is the whole blocks' job (no mains
+            # flag). The kernel directly: this runs on every decision.
+            tail = self._tail_codes(seg)
+            codes = tail if codes is None else np.maximum(codes, tail)
+        return codes
+
+    def _tail_codes(self, seg: np.ndarray) -> np.ndarray:
+        """:func:`~bci.signal.quality.channel_flags` of one (n_channels, n) segment with
+        ``line=False``, without its argument checks and copies (the segment is fresh)."""
+        from bci.signal._kernels import gate_codes
+
+        x = np.ascontiguousarray(seg, dtype=np.float64)[None]
+        if self._no_mains is None or self._no_mains.shape[1] != x.shape[1]:
+            self._no_mains = np.zeros((1, x.shape[1]), dtype=np.bool_)
+        return np.asarray(gate_codes(x, self._no_mains, *self._kernel_args)[0])
 
     def on_message(self, ctx: StageContext, message: Message) -> Message | None:
         if not isinstance(message, Prediction):

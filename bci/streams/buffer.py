@@ -111,8 +111,14 @@ class RingBuffer:
         if k < 1:
             return None
         cap = self.capacity
-        if self._times[(n - 1) % cap] == t:
-            return n
+        times = self._times
+        # A decision's window usually ends within the newest chunk: look there one sample at
+        # a time (~0.1 µs each) before a vectorised search (~5 µs whatever it finds).
+        for j in range(1, min(k, 16) + 1):
+            if times[(n - j) % cap] == t:
+                return n - j + 1
+        if k <= 16:
+            return None
         start = (n - k) % cap
         first = min(k, cap - start)
         if first < k:  # the newest part wrapped to the front of the array

@@ -183,3 +183,53 @@ def test_each_window_is_judged_by_its_own_blocks(eeg, model, chunk):
         start = m["t"] - 1.0 + 1 / SFREQ
         assert m["t"] < flat[0] + block + 1 / SFREQ or start > flat[1] - 2 * block, m["t"]
     assert all(m["t"] > t0 for m in preds + held)
+
+
+@pytest.mark.parametrize(("chunk", "max_blocks"), [(10, 4096), (16, 4096), (37, 12), (500, 12)])
+def test_window_codes_equal_the_blocks_and_tail_judged_from_scratch(
+    eeg, model, chunk, max_blocks, monkeypatch
+):
+    """Every window's codes = the max of channel_flags over each whole 0.25 s block it
+    overlaps and over the samples after the last whole block (line=False, at least 8),
+    computed here from the samples; with a ring of 12 blocks (a 1 s window spans 5) the
+    window's blocks wrap around the ring's end."""
+    from bci.signal.quality import channel_flags
+
+    monkeypatch.setattr(QualityGate, "MAX_BLOCKS", max_blocks)
+    data = eeg.copy()
+    data[2, 700:820] = 0.0  # flat
+    data[5, 1100:1104] = np.nan  # non-finite
+    data[0, 1500:1700] = 5000.0 * np.sign(np.sin(np.arange(200)))  # saturated/disconnected
+    # the blocks judge the samples as received; the tail is read from the session's buffer,
+    # where a non-finite sample is stored as 0 (the decoder skips the windows holding one)
+    stored = np.where(np.isfinite(data), data, 0.0)
+    src = ArraySource(data, SFREQ, CH, chunk_size=chunk, t0=50.0)
+    s = DecodingSession("1", src, model, SessionConfig(step_s=1 / 16), clock=lambda: 60.0)
+    gate = s.stage(QualityGate)
+    b = gate.block_n
+    n_win = int(1.0 * SFREQ)
+    checked = kinds = 0
+    seen: set[int] = set()
+    while not src.done:
+        s.step()
+        raw = s.ctx.raw
+        written = raw.n_written
+        # every window ending in the newest chunk, as the decoder would ask
+        for end in range(max(n_win, written - chunk + 1), written + 1):
+            t = raw.window_ending_at(end, 1)[1][0]
+            got = gate._window_codes(s.ctx, t)
+            lo = end - n_win
+            n_blocks = written // b
+            parts = [
+                channel_flags(data[:, k * b : (k + 1) * b], SFREQ, gate.thresholds)
+                for k in range(max(lo // b, n_blocks - max_blocks, 0), min(-(-end // b), n_blocks))
+            ]
+            if end > n_blocks * b:
+                m = min(n_win, max(end - max(n_blocks * b, lo), 8))
+                parts.append(channel_flags(stored[:, end - m : end], SFREQ, line=False))
+            want = np.max(parts, axis=0)
+            assert got is not None and np.array_equal(got, want), (end, got, want)
+            checked += 1
+            seen.update(int(c) for c in want)
+    kinds = len(seen - {0})
+    assert checked > 1000 and kinds >= 3, (checked, seen)
