@@ -18,7 +18,13 @@ import numpy as np
 
 from bci.online.messages import Message, Prediction, Withheld
 from bci.online.stages import ChunkIn, Stage, StageContext
-from bci.signal.quality import GateThresholds, WindowQuality, channel_flags, verdict
+from bci.signal.quality import (
+    GateThresholds,
+    WindowQuality,
+    channel_flags,
+    gate_kernel_args,
+    verdict,
+)
 
 __all__ = ["QualityGate"]
 
@@ -70,15 +76,7 @@ class QualityGate(Stage):
         # blocks are one slice and one max, not a list of arrays stacked per decision.
         self._n_blocks = 0
         self._ring: np.ndarray | None = None  # (MAX_BLOCKS, n_channels) int8, on first use
-        th = self.thresholds
-        self._kernel_args = (
-            float(th.flat_uv),
-            float(th.saturation_fraction),
-            np.inf if th.saturation_uv is None else float(th.saturation_uv),
-            float(th.disconnected_uv),
-            float(th.disconnected_ratio),
-            float(th.disconnected_floor_uv),
-        )
+        self._kernel_args = gate_kernel_args(self.thresholds)
         self._no_mains: np.ndarray | None = None
         # Samples after the last whole block, as received (rows = samples), not yet judged.
         self._pending: list[np.ndarray] = []

@@ -31,6 +31,7 @@ __all__ = [
     "WindowQuality",
     "channel_flags",
     "channel_quality",
+    "gate_kernel_args",
     "quality_band_powers",
     "verdict",
     "window_quality",
@@ -285,9 +286,13 @@ def channel_flags(
         mains = _line_ratio(xc, sfreq) > th.line_ratio
     else:
         mains = np.zeros(segs.shape[:2], dtype=np.bool_)
-    codes = gate_codes(
-        segs,
-        mains,
+    codes = gate_codes(segs, mains, *gate_kernel_args(th))
+    return np.asarray(codes.reshape((*lead, segs.shape[1])))
+
+
+def gate_kernel_args(th: GateThresholds) -> tuple[float, ...]:
+    """``th`` as the compiled kernel's threshold arguments (after ``x`` and ``mains``)."""
+    return (
         float(th.flat_uv),
         float(th.saturation_fraction),
         np.inf if th.saturation_uv is None else float(th.saturation_uv),
@@ -295,7 +300,6 @@ def channel_flags(
         float(th.disconnected_ratio),
         float(th.disconnected_floor_uv),
     )
-    return np.asarray(codes.reshape((*lead, segs.shape[1])))
 
 
 def window_quality(
