@@ -148,14 +148,13 @@ class Calibration(Stage):
         self.tmin, self.tmax = tm.tmin, tm.tmax
         sf = ctx.sfreq
         self.n_times = round((self.tmax - self.tmin) * sf)
-        # A covariance of C channels is full rank only from C + 1 samples on: a shorter epoch
-        # would fail in the fit, after the user sat through every trial.
-        need = len(self.ch_names) + 1
-        if self.n_times < need:
+        # The fit needs epochs of 2 samples or more (shrunk covariances, the default, are full
+        # rank from there on): a shorter epoch failed in the fit, after every trial was done.
+        if self.n_times < 2:
             raise ConfigError(
                 f"the epoch tmin..tmax ({self.tmin:g}-{self.tmax:g} s after the cue) holds "
-                f"{self.n_times} samples at {sf:g} Hz; {len(self.ch_names)} channels need at "
-                f"least {need} ({need / sf:.3f} s)"
+                f"{self.n_times} sample(s) at {sf:g} Hz; a calibration needs at least 2 "
+                f"({2 / sf:.3f} s)"
             )
         lo, hi = self.pipeline_spec.band
         self._filter = CausalFilter(sf, lo, min(hi, 0.45 * sf))
