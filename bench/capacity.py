@@ -18,6 +18,10 @@ processes. Measured over the steady part of the run:
   hypervisor's steal time (a VM's CPU taken by other guests: the same work runs slower).
 
 It prints the table, then the largest N and M holding p99 <= 50 ms with 0 samples lost.
+``--services K`` runs K independent services and spreads the sessions (and their clients)
+over them round-robin: svc% is then their sum and thr% the busiest engine thread of any. It
+bounds what sharding sessions over K processes behind one API could reach (no hand-over
+between processes is paid), and it is a deployment that works today (one port per service).
 
     .venv/bin/python bench/capacity.py [--json OUT]       # full grid, ~30 s per point
     .venv/bin/python bench/capacity.py --quick            # same grid, a few seconds a point
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -111,7 +116,7 @@ async def _client_loop(
     """
     from bci.streams.lsl import local_clock
 
-    # client, session, index, t, recv, the service's own latency (sample time -> decision)
+    # client, stream index, index, t, recv, the service's own latency (sample time -> decision)
     recs: list[tuple[int, int, int, float, float, float]] = []
     sem = asyncio.Semaphore(50)
     connected = 0
@@ -207,8 +212,9 @@ class CPU:
             k: sum(sum(p.cpu_times()[:2]) for p in ps if p.is_running())
             for k, ps in self.procs.items()
         }
-        for t in self.procs["service"][0].threads():  # one engine thread: is it saturated?
-            out[f"thread {t.id}"] = t.user_time + t.system_time
+        for proc in self.procs["service"]:  # one engine thread each: is one saturated?
+            for t in proc.threads():
+                out[f"thread {proc.pid}/{t.id}"] = t.user_time + t.system_time
         t = psutil.cpu_times()
         out["machine"] = t.user + t.system + t.nice + t.irq + t.softirq
         # CPU time the hypervisor gave to other guests while this one wanted to run: on a
@@ -259,8 +265,12 @@ def run_point(
     push_s = warm + args.measure + 0.5
     tmp = Path(tempfile.mkdtemp(prefix="bci-capacity-"))
     env = {"BCI_RECORD": "true" if args.record else "false", **(extra_env or {})}
-    with Service(env, code=code) as svc:
-        model_id = svc.upload_model(model)
+    n_svc = max(1, min(args.services, n))
+    with contextlib.ExitStack() as stack:
+        # --services K: K independent services, session i on service i % K (no shared state:
+        # what sessions sharded over K processes could do at best, with no IPC between them)
+        svcs = [stack.enter_context(Service(env, code=code)) for _ in range(n_svc)]
+        model_ids = [s.upload_model(model) for s in svcs]
         n_pub = max(1, min(args.publishers, n))
         sync = ready, go, start = ctx.Semaphore(0), ctx.Event(), ctx.Value("d", 0.0)
         parts = [names[i::n_pub] for i in range(n_pub)]
@@ -279,12 +289,17 @@ def run_point(
                 raise SystemExit("a publisher process did not start")
         t_sess = time.monotonic()
         with ThreadPoolExecutor(16) as ex:
-            created = list(ex.map(lambda nm: svc.create_session(nm, model_id), names))
+            created = list(
+                ex.map(
+                    lambda i: svcs[i % n_svc].create_session(names[i], model_ids[i % n_svc]),
+                    range(n),
+                )
+            )
         create_s = time.monotonic() - t_sess
-        sid_of = {c["stream"]["name"]: int(c["id"]) for c in created}
-        sids = [sid_of[nm] for nm in names]
+        sids = [int(c["id"]) for c in created]  # stream i's session on service i % n_svc
         n_cp = max(1, min(args.client_procs, m))
-        urls = [(sids[j % n], svc.ws_url(str(sids[j % n]))) for j in range(m)]
+        # each client records its stream's index (session ids repeat across services)
+        urls = [(j % n, svcs[j % n % n_svc].ws_url(str(sids[j % n]))) for j in range(m)]
         cready, cstop = ctx.Semaphore(0), ctx.Event()
         clients = [
             ctx.Process(
@@ -301,7 +316,7 @@ def run_point(
                 raise SystemExit("WebSocket clients did not connect")
         cpu = CPU(
             {
-                "service": [svc.pid],
+                "service": [s.pid for s in svcs],
                 "publishers": [p.pid for p in pubs if p.pid],
                 "clients": [c.pid for c in clients if c.pid],
             }
@@ -312,7 +327,7 @@ def run_point(
         meas1 = meas0 + args.measure
         time.sleep(max(0.0, meas0 - local_clock()))
         c0 = cpu.mark()
-        spy = _profile(svc.pid, args, f"N{n}-M{m}")
+        spy = _profile(svcs[0].pid, args, f"N{n}-M{m}")
         time.sleep(max(0.0, meas1 - local_clock()))
         c1 = cpu.mark()
         if spy is not None:
@@ -321,11 +336,14 @@ def run_point(
         for p in pubs:
             p.join(push_s + 30)
         time.sleep(1.0)  # the service drains what is in flight
-        status = svc.sessions()
+        status = [{int(x["id"]): x for x in s.sessions()} for s in svcs]
         cstop.set()
         for c in clients:
             c.join(60)
-    res = _analyse(n, m, names, sids, status, tmp, meas0, meas1, push_s, create_s, c0, c1)
+    # every stream's status, from the service that holds its session
+    stat = [status[i % n_svc][sid] for i, sid in enumerate(sids)]
+    res = _analyse(n, m, names, stat, tmp, meas0, meas1, push_s, create_s, c0, c1)
+    res["services"] = n_svc
     res["code"] = str(code) if code else "."
     res["env"] = extra_env or {}
     return res
@@ -335,7 +353,6 @@ def _analyse(
     n: int,
     m: int,
     names: list[str],
-    sids: list[int],
     status: list[dict[str, Any]],
     tmp: Path,
     meas0: float,
@@ -359,11 +376,9 @@ def _analyse(
             push_clock[j] = row
             due = z["t0"][idx.index(j)] + (np.arange(row.size) * CHUNK + CHUNK - 1) / SFREQ
             lateness.append((row - due) * 1e3)
-    by_sid = {int(s["id"]): s for s in status}
-    received = np.array([by_sid[sid]["counts"]["samples"] for sid in sids])
-    windows = sum(by_sid[sid]["counts"]["windows"] for sid in sids)
-    errors = sorted({by_sid[sid]["error"] for sid in sids if by_sid[sid]["error"]})
-    stream_of = {sid: i for i, sid in enumerate(sids)}
+    received = np.array([s["counts"]["samples"] for s in status])
+    windows = sum(s["counts"]["windows"] for s in status)
+    errors = sorted({s["error"] for s in status if s["error"]})
     lat, decide, missing, n_msgs, client_errors = [], [], 0, 0, 0
     for f in sorted(tmp.glob("cli*.npz")):
         z = np.load(f)
@@ -376,7 +391,7 @@ def _analyse(
                 continue
             missing += int(r[:, 2].max() - r[:, 2].min() + 1 - len(r))
             n_msgs += len(r)
-            i = stream_of[int(r[0, 1])]
+            i = int(r[0, 1])  # the stream's index
             sample = np.rint((r[:, 3] - t0[i]) * SFREQ).astype(int)
             pushed_at = push_clock[i][sample // CHUNK]
             lat.append((r[:, 4] - pushed_at) * 1e3)
@@ -438,6 +453,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--measure", type=float, default=None, help="seconds measured per point")
     ap.add_argument("--quick", action="store_true", help="2 s per point, no growth of N")
     ap.add_argument("--publishers", type=int, default=2, help="publisher processes")
+    ap.add_argument(
+        "--services",
+        type=int,
+        default=1,
+        help="independent `bci serve` processes, sessions spread round-robin: the upper "
+        "bound of sharding sessions over that many processes (default 1)",
+    )
     ap.add_argument("--groups", type=int, default=8, help="push phases per chunk period")
     ap.add_argument("--client-procs", type=int, default=2, help="WebSocket client processes")
     ap.add_argument(
@@ -474,7 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         while ns[-1] + 100 <= args.max_n:
             ns.append(ns[-1] + 100)  # tried only while the previous N held
-    print(f"{psutil.cpu_count()} CPUs; {args.measure:g} s measured per point\n{HEADER}")
+    where = f"{args.services} independent services" if args.services > 1 else "one service"
+    print(f"{psutil.cpu_count()} CPUs; {where}; {args.measure:g} s measured per point\n{HEADER}")
     results: list[dict[str, Any]] = []
     compared: list[dict[str, Any]] = []
     for k, n in enumerate(ns):

@@ -10,6 +10,7 @@ is given (nothing but paths and parameters is shipped).
     python bench/evaluate_scale.py                       # S001-S010, 2 local workers
     python bench/evaluate_scale.py --workers 4 --subjects 1-5
     python bench/evaluate_scale.py --scheduler tcp://HOST:8786   # an existing cluster
+    python bench/evaluate_scale.py --ceiling     # + the machine's ceiling for this very work
 
 On a shared machine the ratio depends on what else runs: the load average before and after,
 and the speed-up that the same number of processes of pure-Python work reach (the machine's
@@ -71,6 +72,39 @@ def machine_parallelism(workers: int, n: int = 20_000_000) -> float:
     return serial / parallel
 
 
+def _serial_copy(tasks: list[Any], out: Any) -> None:
+    """One serial run of ``tasks`` in a fresh process: its wall time and comparable results."""
+    from bci.evaluation.runner import comparable, run_tasks
+
+    t0 = time.perf_counter()
+    res, _ = run_tasks(tasks, progress=False)
+    out.put((time.perf_counter() - t0, comparable(res)))
+
+
+def workload_ceiling(tasks: list[Any], copies: int, t_one: float) -> tuple[float, float, bool]:
+    """``copies`` processes each running the whole serial task list at once, no Dask.
+
+    Returns their wall time, the speed-up it implies against one serial run of ``t_one`` s
+    (``copies * t_one / wall``: the machine's throughput for exactly this work, memory and
+    cache sharing included, with no scheduling or load balance to lose), and whether every
+    copy gave the same results.
+    """
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_serial_copy, args=(tasks, q)) for _ in range(copies)]
+    t0 = time.perf_counter()
+    for p in procs:
+        p.start()
+    outs = [q.get() for _ in procs]
+    wall = time.perf_counter() - t0
+    for p in procs:
+        p.join()
+    same = all(o[1] == outs[0][1] for o in outs)
+    return wall, copies * t_one / wall, same
+
+
 def main(argv: list[str] | None = None) -> int:
     from bci.cli._evaluation import parse_subjects
     from bci.datasets.eegbci import data_path
@@ -90,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=2,
         help="runs of each side, in the order serial, dask, dask, serial, ... (default 2)",
+    )
+    ap.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="then run the serial task list in --workers processes at once (no Dask): the "
+        "speed-up this machine gives this very work, to read the Dask ratio against",
     )
     args = ap.parse_args(argv)
 
@@ -149,6 +189,17 @@ def main(argv: list[str] | None = None) -> int:
     n_dask = len(times["dask"])
     print(f"dask ({where}): {t_dask:8.1f} s over {n_dask} run(s), cluster start included")
     print(f"speed-up: {t_serial / t_dask:.2f}x   identical results: {same}   failures: {failed}")
+    if args.ceiling:
+        t_one = t_serial / len(times["serial"])
+        s0 = _steal()
+        wall, ceiling, same_copies = workload_ceiling(list(tasks), n_par, t_one)
+        same = same and same_copies
+        print(
+            f"the same work, {n_par} serial copies at once (no Dask): {wall:.1f} s for "
+            f"{n_par}x the work of one serial run ({t_one:.1f} s): this work's ceiling "
+            f"{ceiling:.2f}x (steal {100 * (_steal() - s0) / wall:.0f}% of one CPU); Dask "
+            f"reached {t_serial / t_dask / ceiling:.0%} of it"
+        )
     print(
         f"machine ceiling: {n_par} processes of pure-Python work ran {ceiling0:.2f}x (before) "
         f"and {ceiling1:.2f}x (after) faster than one"

@@ -17,10 +17,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_capacity_quick_smoke(tmp_path):
     """The bench's default picows clients (a second third-party parser of the service's
-    frames beside the API tests' websockets) see every decision."""
+    frames beside the API tests' websockets) see every decision; with ``--services 2`` each
+    session lives on its own service and its clients find it there."""
     out = tmp_path / "capacity.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    args = ["--quick", "--n", "2", "--m", "4", "--publishers", "1", "--json", str(out)]
+    args = [
+        "--quick",
+        "--n",
+        "2",
+        "--m",
+        "4",
+        "--publishers",
+        "1",
+        "--services",
+        "2",
+        "--json",
+        str(out),
+    ]
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "capacity.py"), *args],
         capture_output=True,
@@ -31,7 +44,7 @@ def test_capacity_quick_smoke(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     res = json.loads(out.read_text())
     (point,) = res["points"]
-    assert (point["n_sessions"], point["n_clients"]) == (2, 4)
+    assert (point["n_sessions"], point["n_clients"], point["services"]) == (2, 4, 2)
     # 2 sessions x 16 decisions/s, counted by the service itself
     assert 28 <= point["decisions_per_s"] <= 34
     # 4 clients each see every decision of their session: 4 x 16/s over the measured seconds
