@@ -21,7 +21,7 @@ from typing import Any
 from bci.errors import DataError
 from bci.evaluation.tasks import Task, load_epochs, run_task
 
-__all__ = ["TaskFailure", "comparable", "run_tasks", "split_task"]
+__all__ = ["TaskFailure", "comparable", "local_cluster", "run_tasks", "split_task"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def _dask(
     tasks: Sequence[Task], workers: int, scheduler: str | None, bar: Any, timeout: float
 ) -> tuple[list[dict[str, Any] | None], list[Any]]:
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise DataError(
             "--workers/--scheduler need dask.distributed: pip install 'dask[distributed]'"
@@ -124,13 +124,7 @@ def _dask(
                     f"--scheduler: cannot reach a Dask scheduler at {scheduler!r}: {exc}"
                 ) from None
         else:
-            cluster = LocalCluster(
-                n_workers=int(workers),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                host="127.0.0.1",
-            )
+            cluster = local_cluster(int(workers))
             client = Client(cluster)
         with client:
             # one load per (subject, band) on a worker; the scheduler then runs that
@@ -184,6 +178,28 @@ def _dask(
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def local_cluster(workers: int) -> Any:
+    """A local ``dask.distributed`` cluster of ``workers`` single-threaded processes.
+
+    Loopback only, no dashboard, and the workers' statistical profiler off: it samples every
+    thread's stack 100 times a second for a dashboard this cluster does not serve, and each
+    sample takes the GIL from the task computing beside it (`python bench/evaluate_scale.py`
+    before/after in the README).
+    """
+    import dask
+    from distributed import LocalCluster
+
+    # a Nanny hands the configuration it is created under to its worker process
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        )
 
 
 def split_task(task: Task) -> list[Task]:

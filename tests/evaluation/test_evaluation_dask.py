@@ -116,3 +116,23 @@ def test_unreachable_scheduler_is_a_clear_error() -> None:
         DataError, match=r"--scheduler: cannot reach a Dask scheduler at 'tcp://127\.0\.0\.1:9'"
     ):
         run_tasks([task], scheduler="tcp://127.0.0.1:9", progress=False, connect_timeout=1)
+
+
+def test_local_cluster_workers_run_without_the_profiler() -> None:
+    """`--workers N`: N single-threaded worker processes on loopback, their profiler off (it
+    takes the GIL 100 times a second from the task beside it)."""
+    import dask
+    from distributed import Client
+
+    from bci.evaluation.runner import local_cluster
+
+    assert dask.config.get("distributed.worker.profile.enabled")  # the library's default
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        client.wait_for_workers(2, timeout=60)
+        seen = client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+        threads = client.run(lambda dask_worker: dask_worker.state.nthreads)
+        assert list(seen.values()) == [False, False]
+        assert list(threads.values()) == [1, 1]
+        assert all(address.startswith("tcp://127.0.0.1:") for address in seen)
+        # the setting did not leak into this process
+        assert dask.config.get("distributed.worker.profile.enabled")
