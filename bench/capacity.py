@@ -342,7 +342,7 @@ def run_point(
             c.join(60)
     # every stream's status, from the service that holds its session
     stat = [status[i % n_svc][sid] for i, sid in enumerate(sids)]
-    res = _analyse(n, m, names, stat, tmp, meas0, meas1, push_s, create_s, c0, c1)
+    res = _analyse(n, m, stat, tmp, meas0, meas1, push_s, create_s, c0, c1)
     res["services"] = n_svc
     res["code"] = str(code) if code else "."
     res["env"] = extra_env or {}
@@ -352,7 +352,6 @@ def run_point(
 def _analyse(
     n: int,
     m: int,
-    names: list[str],
     status: list[dict[str, Any]],
     tmp: Path,
     meas0: float,

@@ -183,9 +183,9 @@ def _dask(
 def local_cluster(workers: int) -> Any:
     """A local ``dask.distributed`` cluster of ``workers`` single-threaded processes.
 
-    Loopback only, no dashboard, and the workers' statistical profiler off: it samples every
-    thread's stack 100 times a second for a dashboard this cluster does not serve, and each
-    sample takes the GIL from the task computing beside it (`python bench/evaluate_scale.py`
+    Loopback only, no dashboard, and the workers' statistical profiler off: it samples the
+    computing task's stack 100 times a second for a dashboard this cluster does not serve, and
+    each sample takes the GIL from that task (`python bench/evaluate_scale.py`
     before/after in the README).
     """
     import dask
