@@ -173,7 +173,8 @@ class SessionOut(BaseModel):
     adaptation: dict[str, Any] | None = Field(
         None,
         description="Online adaptation state: mode, guard, n_updates, drift (Riemannian "
-        "distance of the reference from its warm-up value), versions of supervised refits",
+        "distance of the reference from its warm-up value), versions of supervised refits, "
+        "'refit_paused' (why refits wait: trials labelled in blocks of one class)",
     )
     websocket: str
 

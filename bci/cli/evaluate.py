@@ -487,7 +487,7 @@ def _run_online_adaptation(args: argparse.Namespace) -> int:
     res = run_adaptation(
         subjects,
         orders=("time",),
-        conditions=("static", "recenter-none", "recenter-weighted", "oracle"),
+        conditions=("static", "recenter-none", "recenter-weighted", "supervised-session", "oracle"),
         path=_arg(args, "data_path"),
         engine=True,
     )

@@ -18,6 +18,16 @@ Conditions (``CONDITIONS``):
 ``supervised``     ``recenter-<default guard>`` and, after each decided trial, its label is
                    revealed; every ``refit_every`` labelled trials the tangent space + LR is
                    refitted on the sources plus the subject's re-centred trials
+``supervised-alone`` the same, but each refit uses the subject's labelled trials alone, and
+                   only once every class has ``min_per_class`` of them (until then the
+                   source model decides): what the ``"supervised"`` session option did
+                   before its two guards below
+``supervised-balanced`` ``supervised-alone`` with the classes weighted equally in each
+                   refit (``refit_with_trials(..., balance=True)``): a run of one class
+                   does not shift the refitted decision towards that class
+``supervised-session`` ``supervised-balanced``, and no refit while the labelled trials came
+                   in blocks of one class (:func:`~bci.decoders.adaptation.labels_in_blocks`):
+                   what the ``"supervised"`` session option does
 ``oracle``         re-centred by the mean of every window of the whole recording (hindsight:
                    the ceiling of unsupervised re-centring)
 
@@ -55,6 +65,7 @@ from bci.decoders.adaptation import (
     GUARDS,
     ReferenceTracker,
     alpha_for_horizon,
+    labels_in_blocks,
     refit_with_trials,
     riemann_distance,
 )
@@ -79,6 +90,9 @@ CONDITIONS = (
     "static",
     *(f"recenter-{g}" for g in GUARDS),
     "supervised",
+    "supervised-alone",
+    "supervised-balanced",
+    "supervised-session",
     "oracle",
 )
 ORDERS = ("time", "runs")
@@ -125,6 +139,7 @@ def _replay(
     alpha: float,
     n_init: int,
     refit_every: int,
+    min_per_class: int = 5,
 ) -> tuple[np.ndarray, float]:
     """Probabilities of every trial (indexed as ``sub.y``) and the mean reference error."""
     classes = list(model.classes_)
@@ -140,6 +155,7 @@ def _replay(
     P = np.zeros((len(sub.y), len(classes)))
     errors = []
     labelled: list[int] = []
+    since = 0  # labelled trials since the last refit
     # each trial's block: the update windows that end after its cue, then its decision
     pre = np.flatnonzero(sub.upd_block == -1)
     blocks = [pre] + [np.flatnonzero(sub.upd_block == i) for i in order]
@@ -152,11 +168,21 @@ def _replay(
                 R = tracker.reference_ if tracker.reference_ is not None else sub.upd_covs[0]
                 P[j] = model.predict_proba(_whiten(sub.trial_covs[j : j + 1], R))[0]
                 errors.append(riemann_distance(R, oracle))
-                if condition == "supervised":
+                if condition.startswith("supervised"):
                     labelled.append(j)
-                    if len(labelled) % refit_every == 0 and len(set(sub.y[labelled])) > 1:
+                    since += 1
+                    counts = np.unique(sub.y[labelled], return_counts=True)[1]
+                    if since >= refit_every and len(counts) > 1:
                         Xt = _whiten(sub.trial_covs[labelled], R)
-                        model = refit_with_trials(model, Xt, sub.y[labelled], source=sources)
+                        if condition == "supervised":
+                            model = refit_with_trials(model, Xt, sub.y[labelled], source=sources)
+                            since = 0
+                        elif counts.min() >= min_per_class and not (
+                            condition == "supervised-session" and labels_in_blocks(sub.y[labelled])
+                        ):  # as the session stage does
+                            balance = condition != "supervised-alone"
+                            model = refit_with_trials(model, Xt, sub.y[labelled], balance=balance)
+                            since = 0
                 continue
             if condition == "static" and not tracker.warming_up:
                 continue
@@ -228,7 +254,17 @@ def run_adaptation(
             order = _replay_order(sub, "time" if order_name == "engine" else order_name, run_length)
             half = len(order) // 2
             if order_name == "engine":
-                P = replay_engine(sub, cond, model, alpha=alpha, n_init=n_init, update_s=update_s)
+                P = replay_engine(
+                    sub,
+                    cond,
+                    model,
+                    alpha=alpha,
+                    n_init=n_init,
+                    update_s=update_s,
+                    horizon_s=horizon_s,
+                    init_s=init_s,
+                    refit_every=refit_every,
+                )
                 err = float("nan")
             else:
                 P, err = _replay(

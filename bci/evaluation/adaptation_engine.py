@@ -17,7 +17,13 @@ from bci.evaluation.adaptation_data import MOTOR_CHANNELS, SubjectData
 
 __all__ = ["ENGINE_CONDITIONS", "replay_engine"]
 
-ENGINE_CONDITIONS = ("unaligned", "static", *(f"recenter-{g}" for g in GUARDS), "oracle")
+ENGINE_CONDITIONS = (
+    "unaligned",
+    "static",
+    *(f"recenter-{g}" for g in GUARDS),
+    "supervised-session",
+    "oracle",
+)
 
 
 def replay_engine(
@@ -31,6 +37,10 @@ def replay_engine(
     update_s: float = 0.5,
     tmax: float = 3.0,
     chunk_size: int = 16,
+    horizon_s: float = 60.0,
+    init_s: float = 8.0,
+    refit_every: int = 5,
+    min_per_class: int = 5,
 ) -> np.ndarray:
     """Replay the subject's runs through :class:`~bci.online.session.DecodingSession`.
 
@@ -40,6 +50,12 @@ def replay_engine(
     :class:`~bci.decoders.adaptation.AdaptiveDecoder` updates its reference from one
     decided window every ``update_s``. Each trial gets the decision whose window ends
     closest to ``cue + tmax``.
+
+    ``supervised-session`` is the ``"supervised"`` session option itself: the plain model in
+    the session with an :class:`~bci.online.adaptation.AdaptationStage` (the default guard,
+    refits every ``refit_every`` labelled trials once each class has ``min_per_class``), and
+    each trial's class sent as a marker at its cue, as a cued calibration or an app would;
+    every refit is waited for before the next step, so the replay is deterministic.
 
     Returns
     -------
@@ -51,6 +67,7 @@ def replay_engine(
 
     from bci.decoders.adaptation import AdaptiveDecoder
     from bci.decoders.model import Model
+    from bci.online.adaptation import AdaptationStage
     from bci.online.pseudo_online import replay_predictions
     from bci.online.session import DecodingSession, SessionConfig
     from bci.online.sources import ArraySource
@@ -62,7 +79,7 @@ def replay_engine(
     clf = model.named_steps["clf"]
     full = Pipeline([("cov", Covariances(estimator="oas")), ("recenter", rec), *model.steps])
     decoder: Any = full
-    if condition not in ("unaligned", "oracle"):
+    if condition not in ("unaligned", "oracle", "supervised-session"):
         guard = condition.removeprefix("recenter-") if condition != "static" else "none"
         decoder = AdaptiveDecoder(
             full,
@@ -71,13 +88,14 @@ def replay_engine(
             freeze_after_warmup=condition == "static",
         )
     sf = sub.sfreq
-    data, stamps, trial_t = [], [], []
+    data, stamps, trial_t, cues = [], [], [], []
     t0 = 0.0
     for run, events in sub.raw_runs:
         t = t0 + np.arange(run.shape[1]) / sf
         data.append(run)
         stamps.append(t)
         trial_t += [t[s + round(tmax * sf) - 1] for s, _ in events]
+        cues += [(float(t[s]), str(label)) for s, label in events]
         t0 = t[-1] + 5.0
     src = ArraySource(
         np.concatenate(data, axis=1),
@@ -86,6 +104,7 @@ def replay_engine(
         chunk_size=chunk_size,
         timestamps=np.concatenate(stamps),
     )
+    stamps_all = np.concatenate(stamps)
     m = Model(
         pipeline=decoder,
         _fast=decoder if isinstance(decoder, AdaptiveDecoder) else None,
@@ -99,6 +118,48 @@ def replay_engine(
     session = DecodingSession(
         f"adapt-{sub.subject}", src, m, SessionConfig(step_s=step_s), clock=lambda: 0.0
     )
-    T, probs = replay_predictions(session, src, m.classes)
+    if condition == "supervised-session":
+        stage = AdaptationStage(
+            session.decoder,
+            step_s,
+            "supervised",
+            horizon_s=horizon_s,
+            update_s=update_s,
+            init_s=init_s,
+            refit_every=refit_every,
+            min_per_class=min_per_class,
+        )
+        T, probs = _replay_supervised(session, src, stamps_all, m.classes, cues, stage)
+    else:
+        T, probs = replay_predictions(session, src, m.classes)
     idx = np.abs(T[None, :] - np.asarray(trial_t)[:, None]).argmin(axis=1)
     return probs[idx]
+
+
+def _replay_supervised(
+    session: Any,
+    src: Any,
+    stamps: np.ndarray,
+    classes: list[str],
+    cues: list[tuple[float, str]],
+    stage: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Step ``session`` with ``stage`` added, each cue's class sent as a marker at its time."""
+    from bci.online.pseudo_online import replay_predictions
+
+    session.add_stage(stage)
+    due = iter(cues)
+    nxt = next(due, None)
+
+    def before_step() -> None:
+        nonlocal nxt
+        stage.wait_refit()  # the refit started by the last step, so the replay is deterministic
+        now = stamps[min(src.pos, len(stamps) - 1)]
+        while nxt is not None and nxt[0] <= now:
+            session.add_marker(nxt[1], t=nxt[0], source="app")
+            nxt = next(due, None)
+
+    T, probs = replay_predictions(session, src, classes, before_step)
+    if stage.error:
+        raise RuntimeError(f"supervised replay of {session.id}: {stage.error}")
+    return T, probs

@@ -12,9 +12,14 @@
     e.g. ``left_hand``, or the class name itself) adds the covariance of the window that ends
     ``window_s`` after the marker. Every ``refit_every`` trials (once each class has
     ``min_per_class``) the tangent space + classifier are refitted on the session's
-    re-centred trials in a background thread; the refit is a new model version, stored in
-    the registry when the session has one, and activated at the next step. Each
-    ``prediction`` names the model id that decided it.
+    re-centred trials in a background thread, the classes weighted equally; the refit is a
+    new model version, stored in the registry when the session has one, and activated at
+    the next step. Each ``prediction`` names the model id that decided it. Refits wait
+    (``refit_paused`` in the status says why) while the labelled trials came in blocks of
+    one class (:func:`~bci.decoders.adaptation.labels_in_blocks`): a refit would learn the
+    recording's drift as the class. Cued calibration (a random order) and apps that
+    interleave their trials are refitted; a block design keeps only the unlabelled
+    re-centring.
 
 :class:`AdaptationStage` (order 15: right after the decoder, before a quality gate) wraps
 each newly active model at the next tick, pairs every ``prediction`` with its window in the
@@ -44,6 +49,7 @@ from bci.decoders.adaptation import (
     ReferenceTracker,
     alpha_for_horizon,
     inv_sqrt,
+    labels_in_blocks,
     refit_with_trials,
 )
 from bci.decoders.model import Model, data_fingerprint, new_model_id
@@ -131,6 +137,7 @@ class AdaptationStage(Stage):
         self._covs: list[np.ndarray] = []
         self._labels: list[str] = []
         self._since_refit = 0
+        self.refit_paused: str | None = None  # why refits wait (labels in blocks), or None
         self._refit: threading.Thread | None = None
         self._ready: Model | None = None
 
@@ -248,6 +255,12 @@ class AdaptationStage(Stage):
             return
         if min(counts.values()) < self.min_per_class:
             return
+        blocked = labels_in_blocks(self._labels)
+        if blocked is not None and self.refit_paused is None:
+            logger.warning("adaptation refits paused: %s", blocked)
+        self.refit_paused = blocked
+        if blocked is not None:
+            return  # _since_refit kept: the refit comes once the cues are interleaved
         assert self.decoder is not None and self.tracker.reference_ is not None
         self._since_refit = 0
         base, R = self.decoder.snapshot(), self.tracker.reference_.copy()
@@ -268,7 +281,7 @@ class AdaptationStage(Stage):
             at = next(i for i, (_, st) in enumerate(base.steps) if isinstance(st, Recentering))
             tail = base[at + 1 :]
             isqrt = inv_sqrt(R)
-            tail = refit_with_trials(tail, isqrt @ covs @ isqrt, labels)
+            tail = refit_with_trials(tail, isqrt @ covs @ isqrt, labels, balance=True)
             from sklearn.pipeline import Pipeline
 
             pipe = Pipeline([*base.steps[: at + 1], *tail.steps])
@@ -321,4 +334,5 @@ class AdaptationStage(Stage):
             out["missed_trials"] = self.missed_trials
             out["versions"] = list(self.versions)
             out["refitting"] = self._refit is not None and self._refit.is_alive()
+            out["refit_paused"] = self.refit_paused
         return out

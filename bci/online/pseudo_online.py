@@ -11,6 +11,7 @@ two must agree, which is what makes an offline number a promise about the online
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,9 +70,14 @@ def _score(metric: str, y_true: np.ndarray, proba: np.ndarray, classes: list[str
 
 
 def replay_predictions(
-    session: DecodingSession, source: ArraySource, classes: list[str]
+    session: DecodingSession,
+    source: ArraySource,
+    classes: list[str],
+    before_step: Callable[[], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Step ``session`` until ``source`` is exhausted; every decision's time and probabilities.
+
+    ``before_step`` is called before each step (e.g. to send the markers that are due).
 
     Returns
     -------
@@ -90,6 +96,8 @@ def replay_predictions(
 
     unsubscribe = session.subscribe(collect)
     while not source.done:
+        if before_step is not None:
+            before_step()
         session.step()
     unsubscribe()
     return np.asarray(t_end), np.asarray(probs).reshape(len(t_end), len(classes))

@@ -10,6 +10,7 @@ from bci.decoders.adaptation import (
     GUARDS,
     ReferenceTracker,
     alpha_for_horizon,
+    labels_in_blocks,
     refit_with_trials,
     riemann_distance,
 )
@@ -150,6 +151,48 @@ def test_refit_with_trials_adds_source_trials(rng: np.random.Generator) -> None:
     assert abs(both.coef_[0, 0]) > abs(alone.coef_[0, 0])  # the sources' axis is learnt
     with pytest.raises(DecoderError, match=r"at least two classes, got \['left'\]"):
         refit_with_trials(base, Xt[:2], yt[:2])
+
+
+def test_balanced_refit_weighs_each_class_the_same(rng: np.random.Generator) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = rng.standard_normal((16, 3)) + np.r_[np.zeros((11, 3)), np.full((5, 3), 0.5)]
+    y = np.array(["left"] * 11 + ["right"] * 5)
+    base = make_pipeline(StandardScaler(), LogisticRegression())
+    plain = refit_with_trials(base, X, y)
+    balanced = refit_with_trials(base, X, y, balance=True)
+    ref = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced")).fit(X, y)
+    np.testing.assert_allclose(balanced[-1].coef_, ref[-1].coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(balanced[-1].intercept_, ref[-1].intercept_, rtol=1e-6)
+    # the unweighted refit leans to the class labelled 11 times
+    assert plain.predict_proba(X)[:, 0].mean() > balanced.predict_proba(X)[:, 0].mean()
+    # with sources, only the session's trials are re-weighted (the sources weigh 1 each)
+    Xs, ys = rng.standard_normal((40, 3)), np.repeat(["left", "right"], 20)
+    both = refit_with_trials(base, X, y, source=(Xs, ys), balance=True)
+    w = np.r_[np.ones(40), np.where(y == "left", 16 / 22, 16 / 10)]
+    ref = make_pipeline(StandardScaler(), LogisticRegression()).fit(
+        np.r_[Xs, X], np.r_[ys, y], logisticregression__sample_weight=w
+    )
+    np.testing.assert_allclose(both[-1].coef_, ref[-1].coef_, rtol=1e-6, atol=1e-8)
+
+
+def test_labels_in_blocks_flags_a_block_design_not_a_random_order() -> None:
+    blocks = ["left"] * 11 + ["right"] * 11 + ["left"] * 11 + ["right"] * 11
+    for n in (13, 22, 44):  # from the second block's first trials on
+        why = labels_in_blocks(blocks[:n])
+        assert why is not None and f"the {n} labelled trials came in blocks" in why
+    assert "4 runs of one class, 23.0 expected" in labels_in_blocks(blocks)
+    assert labels_in_blocks(["left", "right"] * 10) is None  # alternating: too many runs
+    assert labels_in_blocks(["left"] * 10) is None  # one class: nothing to refit anyway
+    assert labels_in_blocks(blocks[:3]) is None  # too few to say
+    # a random balanced order (what calibration cues use) is flagged about 1% of the time
+    rng = np.random.default_rng(0)
+    flagged = sum(
+        labels_in_blocks(rng.permutation(["left", "right"] * 20)) is not None for _ in range(2000)
+    )
+    assert flagged < 60, flagged
 
 
 def _epochs(rng: np.random.Generator, n: int, mix: np.ndarray, n_t: int = 200) -> tuple:

@@ -58,6 +58,32 @@ def test_engine_replay_agrees_with_the_simulation(eegbci_path: Path) -> None:
     assert abs(online - sim) < 0.05, (online, sim)
 
 
+def test_supervised_session_option_through_the_engine_agrees_with_the_simulation(
+    eegbci_path: Path,
+) -> None:
+    """The ``"supervised"`` session option (AdaptationStage, cues as markers) vs its simulation."""
+    from sklearn.metrics import roc_auc_score
+
+    target, source = load_subject(2, path=eegbci_path), load_subject(3, path=eegbci_path)
+    model, _, _ = _source_model([source])
+    kw = {"alpha": alpha_for_horizon(60, 0.5), "n_init": 16}
+    P = replay_engine(target, "supervised-session", model, **kw)
+    static = replay_engine(target, "static", model, **kw)
+    assert P.shape == (45, 2)
+    # the first 10 labelled trials (5 per class at the earliest) are decided by the source
+    # model, the later ones by refits on the session's trials: different probabilities
+    late = slice(30, 45)
+    assert np.abs(P[late] - static[late]).max() > 0.05
+    res = run_adaptation(
+        [2, 3], holdout=[2], conditions=["supervised-session"], orders=["time"], path=eegbci_path
+    )
+    row = res["rows"][0]
+    y = target.y == "right"
+    # labelled windows end within 5 samples of the simulation's trial windows: close AUCs
+    assert abs(roc_auc_score(y, P[:, 1]) - row["all"]) < 0.05, (row, roc_auc_score(y, P[:, 1]))
+    assert abs(roc_auc_score(y[22:], P[22:, 1]) - row["late"]) < 0.05
+
+
 # ~100-160 s of real-data decoding on 2 cores (the suite-wide 120 s is for hangs)
 @pytest.mark.timeout(600)
 @pytest.mark.slow
@@ -75,7 +101,7 @@ def test_evaluate_online_cross_subject_replays_through_the_engine(eegbci_path, t
     assert code == 0, capsys.readouterr().err
     res = json.loads((tmp_path / "results.json").read_text())
     engine = [r for r in res["rows"] if r["order"] == "engine"]
-    conds = {"static", "recenter-none", "recenter-weighted", "oracle"}
+    conds = {"static", "recenter-none", "recenter-weighted", "supervised-session", "oracle"}
     assert {(r["subject"], r["condition"]) for r in engine} == {
         (s, c) for s in (2, 3) for c in conds
     }

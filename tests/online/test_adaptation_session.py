@@ -163,6 +163,30 @@ def test_supervised_refits_are_new_versions_in_the_registry(
     assert card["params"]["adaptation"]["parent"] == st["versions"][0]
     assert card["params"]["adaptation"]["session_trials"] == 8
     assert session.model is not None and session.model.model_id == st["versions"][1]
+    assert st["refit_paused"] is None
+
+
+def test_supervised_refits_wait_while_trials_come_in_blocks(rng: np.random.Generator) -> None:
+    session, src, model = _session(_pipeline(rng), _noise(rng, 56))
+    adapt = AdaptationStage(
+        session.decoder, STEP_S, "supervised", init_s=2.0, refit_every=4, min_per_class=2
+    )
+    session.add_stage(adapt)
+    msgs: list[dict] = []
+    session.subscribe(msgs.append)
+    cue_every = 3 * int(SFREQ)  # 8 left, then 8 right: a block design
+    n_cues = 0
+    while not src.done:
+        if src.pos >= (n_cues + 1) * cue_every and n_cues < 16:
+            session.add_marker("left" if n_cues < 8 else "right", t=src.pos / SFREQ)
+            n_cues += 1
+        session.step()
+        adapt.wait_refit()
+    st = session.status()["adaptation"]
+    assert st["labelled_trials"] == 16 and st["versions"] == [] and st["error"] is None
+    assert "the 16 labelled trials came in blocks of one class (2 runs" in st["refit_paused"]
+    assert {m["model_id"] for m in msgs if m["type"] == "prediction"} == {model.model_id}
+    assert st["n_updates"] > 0  # the reference still adapts without labels
 
 
 def _dead_c3_every_4s(rng: np.random.Generator, n_s: int) -> np.ndarray:
