@@ -138,6 +138,7 @@ class AdaptationStage(Stage):
         self._labels: list[str] = []
         self._since_refit = 0
         self.refit_paused: str | None = None  # why refits wait (labels in blocks), or None
+        self._paused_said = False
         self._refit: threading.Thread | None = None
         self._ready: Model | None = None
 
@@ -205,6 +206,9 @@ class AdaptationStage(Stage):
         if self.mode == "supervised":
             cov = dec.last_covs_[k] if k < len(dec.last_covs_) else None
             self._on_prediction(message.t, cov)
+            if self.refit_paused is not None and not self._paused_said:
+                self._paused_said = True  # once per session: the status keeps the reason
+                ctx.warn(f"adaptation refits paused: {self.refit_paused}")
 
     def _class_of(self, value: str) -> str | None:
         model = self._dec_stage.model
@@ -255,10 +259,7 @@ class AdaptationStage(Stage):
             return
         if min(counts.values()) < self.min_per_class:
             return
-        blocked = labels_in_blocks(self._labels)
-        if blocked is not None and self.refit_paused is None:
-            logger.warning("adaptation refits paused: %s", blocked)
-        self.refit_paused = blocked
+        self.refit_paused = blocked = labels_in_blocks(self._labels)
         if blocked is not None:
             return  # _since_refit kept: the refit comes once the cues are interleaved
         assert self.decoder is not None and self.tracker.reference_ is not None

@@ -187,6 +187,8 @@ def test_supervised_refits_wait_while_trials_come_in_blocks(rng: np.random.Gener
     assert "the 16 labelled trials came in blocks of one class (2 runs" in st["refit_paused"]
     assert {m["model_id"] for m in msgs if m["type"] == "prediction"} == {model.model_id}
     assert st["n_updates"] > 0  # the reference still adapts without labels
+    said = [w for w in session.warnings if w.startswith("adaptation refits paused: ")]
+    assert len(said) == 1 and "came in blocks of one class" in said[0]
 
 
 def _dead_c3_every_4s(rng: np.random.Generator, n_s: int) -> np.ndarray:
