@@ -53,8 +53,8 @@ __all__ = [
     "alpha_for_horizon",
     "inv_sqrt",
     "labels_in_blocks",
-    "refit_vs_base",
     "refit_with_trials",
+    "refit_vs_base",
     "riemann_distance",
 ]
 
