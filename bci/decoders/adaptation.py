@@ -54,7 +54,6 @@ __all__ = [
     "inv_sqrt",
     "labels_in_blocks",
     "refit_with_trials",
-    "refit_vs_base",
     "riemann_distance",
 ]
 
@@ -371,40 +370,6 @@ def labels_in_blocks(labels: Any, alpha: float = BLOCKS_ALPHA) -> str | None:
         "would learn the recording's drift as the class; refits wait until cues are "
         "interleaved (the reference keeps adapting without labels)"
     )
-
-
-def refit_vs_base(
-    base: Any, estimator: Any, X: np.ndarray, y: np.ndarray, *, balance: bool = True
-) -> tuple[float, float]:
-    """ROC-AUC of the base model and of a refit on the session's labelled trials alone.
-
-    The base model (e.g. a population model, never trained on these trials) is scored on
-    all of them; the refit is scored out of fold (stratified ``k``-fold, ``k = min(5,
-    smallest class count)``, shuffled with seed 0, each fold refitted with
-    :func:`refit_with_trials`, the out-of-fold probabilities pooled). The session option
-    keeps the base model while the refit does not score higher.
-
-    Returns
-    -------
-    base_auc, refit_auc : float
-        ``nan`` when there are fewer than two trials of each of two classes.
-    """
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
-
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-    classes, counts = np.unique(y, return_counts=True)
-    if len(classes) != 2 or counts.min() < 2:
-        return float("nan"), float("nan")
-    positive = y == np.asarray(base.classes_)[1]
-    base_auc = float(roc_auc_score(positive, np.asarray(base.predict_proba(X))[:, 1]))
-    oof = np.zeros(len(y))
-    folds = StratifiedKFold(n_splits=int(min(5, counts.min())), shuffle=True, random_state=0)
-    for train, test in folds.split(X, y):
-        fitted = refit_with_trials(estimator, X[train], y[train], balance=balance)
-        col = list(fitted.classes_).index(np.asarray(base.classes_)[1])
-        oof[test] = np.asarray(fitted.predict_proba(X[test]))[:, col]
-    return base_auc, float(roc_auc_score(positive, oof))
 
 
 def inv_sqrt(R: np.ndarray) -> np.ndarray:

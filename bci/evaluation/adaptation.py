@@ -28,11 +28,6 @@ Conditions (``CONDITIONS``):
 ``supervised-session`` ``supervised-balanced``, and no refit while the labelled trials came
                    in blocks of one class (:func:`~bci.decoders.adaptation.labels_in_blocks`):
                    what the ``"supervised"`` session option does
-``supervised-select`` ``supervised-session``, but each refit is used only if its
-                   cross-validated ROC-AUC on the labelled trials beats the source model's
-                   on the same trials (:func:`~bci.decoders.adaptation.refit_vs_base`);
-                   otherwise the source model decides until the next refit (rule written
-                   down before it was run on S001-S010)
 ``oracle``         re-centred by the mean of every window of the whole recording (hindsight:
                    the ceiling of unsupervised re-centring)
 
@@ -71,7 +66,6 @@ from bci.decoders.adaptation import (
     ReferenceTracker,
     alpha_for_horizon,
     labels_in_blocks,
-    refit_vs_base,
     refit_with_trials,
     riemann_distance,
 )
@@ -99,7 +93,6 @@ CONDITIONS = (
     "supervised-alone",
     "supervised-balanced",
     "supervised-session",
-    "supervised-select",
     "oracle",
 )
 ORDERS = ("time", "runs")
@@ -162,7 +155,6 @@ def _replay(
     P = np.zeros((len(sub.y), len(classes)))
     errors = []
     labelled: list[int] = []
-    base = model  # the source model (supervised-select falls back to it)
     since = 0  # labelled trials since the last refit
     # each trial's block: the update windows that end after its cue, then its decision
     pre = np.flatnonzero(sub.upd_block == -1)
@@ -186,14 +178,10 @@ def _replay(
                             model = refit_with_trials(model, Xt, sub.y[labelled], source=sources)
                             since = 0
                         elif counts.min() >= min_per_class and not (
-                            condition in ("supervised-session", "supervised-select")
-                            and labels_in_blocks(sub.y[labelled])
+                            condition == "supervised-session" and labels_in_blocks(sub.y[labelled])
                         ):  # as the session stage does
                             balance = condition != "supervised-alone"
                             model = refit_with_trials(model, Xt, sub.y[labelled], balance=balance)
-                            if condition == "supervised-select":
-                                a_base, a_refit = refit_vs_base(base, model, Xt, sub.y[labelled])
-                                model = model if a_refit > a_base else base
                             since = 0
                 continue
             if condition == "static" and not tracker.warming_up:
