@@ -102,7 +102,7 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--methods",
         default=None,
         help="transfer protocols: methods, comma-separated (default: all of "
-        "none,recenter,rpa,auto for cross-subject; within,recenter,rpa,mdwm,tlc-w for "
+        "none,recenter,rpa,auto for cross-subject; within,recenter,rpa,mdwm,tlc-w,vote for "
         "calibration-curve); a '+ex' suffix adds the sources' executed runs",
     )
     proto.add_argument(

@@ -32,6 +32,11 @@ Alignment methods (``pyriemann.transfer`` does the geometry):
     Re-centred domains, TS+LR through pyRiemann's ``TLClassifier`` with the target's labelled
     trials weighted so that together they weigh as much as all the source trials.
 
+``vote`` (calibration curve only)
+    The mean of the class probabilities of ``within``, ``recenter``, ``mdwm`` and ``tlc-w``
+    (each fitted as above on the same labelled trials and sources), unweighted: no member is
+    chosen or weighted by a score. Fixed and committed before it was run on S001-S010.
+
 Any method + ``+ex``: the sources' *executed* left/right runs (eegbci 3/7/11) are added to
 their imagined ones, each run type of each source subject a domain of its own (re-centred on
 its own, being another session); the target is still scored on its imagined runs.
@@ -67,7 +72,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CROSS_SUBJECT_METHODS = ("none", "recenter", "rpa", "auto")
-CURVE_METHODS = ("within", "recenter", "rpa", "mdwm", "tlc-w")
+CURVE_METHODS = ("within", "recenter", "rpa", "mdwm", "tlc-w", "vote")
+#: Members of the calibration curve's ``vote`` (soft vote, equal weights).
+VOTE_MEMBERS = ("within", "recenter", "mdwm", "tlc-w")
 #: Methods of the cross-subject ``auto`` selection, in tie-break order.
 ALIGNMENTS = ("none", "recenter", "rpa")
 #: Suffix of a method whose sources also hold their executed runs.
@@ -353,35 +360,64 @@ def _curve(
     ks: tuple[int, ...],
 ) -> list[dict[str, Any]]:
     """One row per ``k``; the label-free alignment (centre, stretch) is computed once."""
-    aligned = None
-    if method != "within":
-        X, y, dom, y_enc = _domains(sources, Ct)
-        src = dom != _TARGET
-        aligned, _ = _center_stretch(X, y_enc, stretch=method == "rpa")
+    from bci.evaluation.protocol import score
+
+    members = VOTE_MEMBERS if method == "vote" else (method,)
+    X, y, dom, y_enc = _domains(sources, Ct)
+    aligned = {
+        stretch: _center_stretch(X, y_enc, stretch=stretch)[0]
+        for stretch in {m == "rpa" for m in members if m != "within"}
+    }
+    classes = sorted(set(yt.tolist()))
     rows = []
     for k in ks:
         cal, test = calibration_split(yt, k)
-        if aligned is None:
-            est = _ts_lr(Ct[cal], yt[cal])
-            auc, acc = _auc(est, Ct[test], yt[test])
-        elif method in ("mdwm", "tlc-w"):
-            est = _fit_weighted(method, aligned, y, dom, cal, yt[cal])
-            auc, acc = _auc(est, aligned[~src][test], yt[test])
-        else:
-            Xa = _rotate_sources(aligned, y, dom, cal, yt[cal]) if method == "rpa" else aligned
-            Xt = Xa[~src]
-            est = _ts_lr(np.concatenate([Xa[src], Xt[cal]]), np.concatenate([y[src], yt[cal]]))
-            auc, acc = _auc(est, Xt[test], yt[test])
+        proba = np.mean(
+            [
+                _curve_proba(m, Ct, yt, aligned.get(m == "rpa"), y, dom, cal, test, classes)
+                for m in members
+            ],
+            axis=0,
+        )
         rows.append(
             {
                 "k": int(k),
                 "n_labelled": len(cal),
                 "n_scored": len(test),
-                "score": auc,
-                "accuracy": acc,
+                "score": score("roc_auc", yt[test], proba, classes),
+                "accuracy": score("accuracy", yt[test], proba, classes),
             }
         )
     return rows
+
+
+def _curve_proba(
+    method: str,
+    Ct: np.ndarray,
+    yt: np.ndarray,
+    aligned: np.ndarray | None,
+    y: np.ndarray,
+    dom: np.ndarray,
+    cal: np.ndarray,
+    test: np.ndarray,
+    classes: list[str],
+) -> np.ndarray:
+    """Probabilities (columns in ``classes`` order) of the target's scored trials."""
+    src = dom != _TARGET
+    if method == "within":
+        est, Xtest = _ts_lr(Ct[cal], yt[cal]), Ct[test]
+    else:
+        assert aligned is not None
+        if method in ("mdwm", "tlc-w"):
+            est = _fit_weighted(method, aligned, y, dom, cal, yt[cal])
+            Xtest = aligned[~src][test]
+        else:
+            Xa = _rotate_sources(aligned, y, dom, cal, yt[cal]) if method == "rpa" else aligned
+            Xt = Xa[~src]
+            est = _ts_lr(np.concatenate([Xa[src], Xt[cal]]), np.concatenate([y[src], yt[cal]]))
+            Xtest = Xt[test]
+    cols = [list(est.classes_).index(c) for c in classes]
+    return np.asarray(est.predict_proba(Xtest))[:, cols]
 
 
 def _fit_weighted(
