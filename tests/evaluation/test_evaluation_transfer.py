@@ -12,8 +12,11 @@ import pytest
 from bci.errors import DataError
 from bci.evaluation.tasks import DataSpec
 from bci.evaluation.transfer import (
+    VOTE_MEMBERS,
     _cross_subject,
     _curve,
+    _curve_proba,
+    _domains,
     calibration_split,
     transfer_tasks,
 )
@@ -76,6 +79,32 @@ def test_procrustes_rotation_with_labelled_trials_fixes_what_recentring_cannot()
     # zero labels: the row says how the rotation's target class means were obtained
     row = _cross_subject("rpa", sources, Ct, yt)
     assert row["k"] == 0 and row["n_scored"] == 60 and "pseudo_label_accuracy" in row
+
+
+def test_vote_is_the_mean_probability_of_its_members() -> None:
+    from bci.evaluation.protocol import score
+    from bci.evaluation.transfer import _center_stretch
+
+    rng = np.random.default_rng(3)
+    sources = [_domain(rng, np.eye(5)) for _ in range(3)]
+    Ct, yt = _domain(rng, np.diag([2.0, 0.5, 1.0, 1.0, 3.0]))
+    vote = _curve("vote", sources, Ct, yt, (2, 5))
+    X, y, dom, y_enc = _domains(sources, Ct)
+    aligned = _center_stretch(X, y_enc, stretch=False)[0]
+    classes = ["left", "right"]
+    for row, k in zip(vote, (2, 5), strict=True):
+        cal, test = calibration_split(yt, k)
+        probas = [
+            _curve_proba(m, Ct, yt, aligned, y, dom, cal, test, classes) for m in VOTE_MEMBERS
+        ]
+        assert row["score"] == pytest.approx(
+            score("roc_auc", yt[test], np.mean(probas, 0), classes)
+        )
+        assert row["n_labelled"] == 2 * k
+        # each member's own row is the member alone
+        for m, p in zip(VOTE_MEMBERS, probas, strict=True):
+            own = next(r for r in _curve(m, sources, Ct, yt, (k,)))
+            assert own["score"] == pytest.approx(score("roc_auc", yt[test], p, classes))
 
 
 def test_recentring_uses_no_target_label() -> None:
