@@ -28,10 +28,6 @@ Conditions (``CONDITIONS``):
 ``supervised-session`` ``supervised-balanced``, and no refit while the labelled trials came
                    in blocks of one class (:func:`~bci.decoders.adaptation.labels_in_blocks`):
                    what the ``"supervised"`` session option does
-``supervised-vote`` ``supervised-session``, but once refitted each decision is the mean of
-                   the source model's and the refit's probabilities (both on the window
-                   re-centred by the same reference): the calibration curve's ``vote``
-                   carried online (written down before it was run on S001-S010)
 ``oracle``         re-centred by the mean of every window of the whole recording (hindsight:
                    the ceiling of unsupervised re-centring)
 
@@ -97,7 +93,6 @@ CONDITIONS = (
     "supervised-alone",
     "supervised-balanced",
     "supervised-session",
-    "supervised-vote",
     "oracle",
 )
 ORDERS = ("time", "runs")
@@ -160,7 +155,6 @@ def _replay(
     P = np.zeros((len(sub.y), len(classes)))
     errors = []
     labelled: list[int] = []
-    base = model  # the source model (supervised-vote averages it with the refits)
     since = 0  # labelled trials since the last refit
     # each trial's block: the update windows that end after its cue, then its decision
     pre = np.flatnonzero(sub.upd_block == -1)
@@ -172,10 +166,7 @@ def _replay(
         for _, kind, j in sorted(events):
             if kind == 1:  # a decision, with the reference as it stands
                 R = tracker.reference_ if tracker.reference_ is not None else sub.upd_covs[0]
-                x = _whiten(sub.trial_covs[j : j + 1], R)
-                P[j] = model.predict_proba(x)[0]
-                if condition == "supervised-vote" and model is not base:
-                    P[j] = 0.5 * (P[j] + base.predict_proba(x)[0])
+                P[j] = model.predict_proba(_whiten(sub.trial_covs[j : j + 1], R))[0]
                 errors.append(riemann_distance(R, oracle))
                 if condition.startswith("supervised"):
                     labelled.append(j)
@@ -187,8 +178,7 @@ def _replay(
                             model = refit_with_trials(model, Xt, sub.y[labelled], source=sources)
                             since = 0
                         elif counts.min() >= min_per_class and not (
-                            condition in ("supervised-session", "supervised-vote")
-                            and labels_in_blocks(sub.y[labelled])
+                            condition == "supervised-session" and labels_in_blocks(sub.y[labelled])
                         ):  # as the session stage does
                             balance = condition != "supervised-alone"
                             model = refit_with_trials(model, Xt, sub.y[labelled], balance=balance)
