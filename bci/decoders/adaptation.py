@@ -331,10 +331,11 @@ def labels_in_blocks(labels: Any, alpha: float = BLOCKS_ALPHA) -> str | None:
     """Say whether a session's labelled trials came in blocks of one class (else None).
 
     Supervised refits on trials labelled in blocks (eleven left, then eleven right, ...)
-    learn the recording's slow drift (electrode impedance, fatigue) as the class: every
-    late trial they saw belongs to the last block's class, so the next block is decided
-    as the previous one. Replayed that way, eegmmidb S001-S010's refits scored 0.51 in the
-    later half against 0.69 without them (README, "Online adaptation across subjects").
+    can learn what changes slowly in a recording (electrode impedance, fatigue) as the
+    class: every recent trial they saw belongs to the current block's class, so the next
+    block is decided as the previous one. Replayed that way, eegmmidb S001-S010's refits
+    scored 0.51 in the later half against 0.69 without them (README, "Online adaptation
+    across subjects").
 
     The test is Wald and Wolfowitz's runs test on the class sequence in time order, one
     sided (too few runs), normal approximation; two classes only (with more, the classes

@@ -16,8 +16,9 @@
     new model version, stored in the registry when the session has one, and activated at
     the next step. Each ``prediction`` names the model id that decided it. Refits wait
     (``refit_paused`` in the status says why) while the labelled trials came in blocks of
-    one class (:func:`~bci.decoders.adaptation.labels_in_blocks`): a refit would learn the
-    recording's drift as the class. Cued calibration (a random order) and apps that
+    one class (:func:`~bci.decoders.adaptation.labels_in_blocks`): such refits learn what
+    changed slowly in the recording as the class and invert decisions (measured on eegmmidb,
+    README). Cued calibration (a random order) and apps that
     interleave their trials are refitted; a block design keeps only the unlabelled
     re-centring.
 
