@@ -82,6 +82,30 @@ def test_supervised_session_refits_into_a_stored_version(client, noise_outlet, r
     wait_until(lambda: client.get(f"/sessions/{sid}").json()["last_prediction"]["model_id"] == new)
 
 
+def test_supervised_session_with_trials_in_blocks_says_why_it_does_not_refit(
+    client, noise_outlet, recentering_model
+):
+    sid = _start(client, noise_outlet, recentering_model, "supervised")["id"]
+    wait_until(lambda: client.get(f"/sessions/{sid}").json()["counts"]["windows"] > 0)
+    for i in range(16):  # eight left, then eight right: a block design
+        value = "left" if i < 8 else "right"
+        assert client.post(f"/sessions/{sid}/events", json={"value": value}).status_code < 300
+        time.sleep(0.3)
+    try:
+        st = wait_until(
+            lambda: (
+                (j := client.get(f"/sessions/{sid}").json())["adaptation"]["refit_paused"] and j
+            ),
+            timeout=15,
+        )
+    except AssertionError:
+        raise AssertionError(client.get(f"/sessions/{sid}").json()) from None
+    a = st["adaptation"]
+    assert "came in blocks of one class" in a["refit_paused"] and a["versions"] == []
+    assert any(w.startswith("adaptation refits paused: ") for w in st["warnings"])
+    assert st["last_prediction"]["model_id"] == recentering_model.model_id
+
+
 def test_unknown_adaptation_is_422_naming_the_field(client):
     r = client.post("/sessions", json={"name": "x", "adaptation": "sometimes"})
     assert r.status_code == 422
