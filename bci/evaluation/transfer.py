@@ -45,6 +45,11 @@ The classifier is the same everywhere (tangent space + logistic regression, C=1)
 equal weight per trial, so only the alignment changes between rows.
 """
 
+# Long module: the cross-subject protocol, the calibration curve (its vote included) and the
+# within-session transfer folds share one domain encoding and one alignment geometry
+# (_domains, _center_stretch, _rotate_sources); split, each would import the others' private
+# helpers, and a change of the alignment must reach all three in the same commit.
+
 from __future__ import annotations
 
 import logging
