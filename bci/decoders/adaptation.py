@@ -302,21 +302,20 @@ def refit_with_trials(
     y = np.asarray(y)
     if X.shape[0] != y.shape[0]:
         raise DecoderError(f"X has {X.shape[0]} trials but y has {y.shape[0]} labels")
-    own = np.ones(len(y))
-    if balance and len(y):
+    weights = np.ones(len(y))
+    if balance:
         _, inv, counts = np.unique(y, return_inverse=True, return_counts=True)
-        own = len(y) / (len(counts) * counts[inv])
-    weights = own if balance else None
+        weights = len(y) / (len(counts) * counts[inv])
     if source is not None:
         Xs, ys = np.asarray(source[0], dtype=np.float64), np.asarray(source[1])
-        weights = np.r_[np.full(len(ys), float(source_weight)), own]
+        weights = np.r_[np.full(len(ys), float(source_weight)), weights]
         X, y = np.concatenate([Xs, X]), np.concatenate([ys, y])
     if len(np.unique(y)) < 2:
         raise DecoderError(
             f"A refit needs trials of at least two classes, got {sorted(set(y.tolist()))}"
         )
     est = clone(estimator)
-    if weights is not None and (balance or source_weight != 1.0):
+    if balance or (source is not None and source_weight != 1.0):
         last = est.steps[-1][0] if hasattr(est, "steps") else None
         kw = {f"{last}__sample_weight" if last else "sample_weight": weights}
         return est.fit(X, y, **kw)
@@ -368,7 +367,7 @@ def labels_in_blocks(labels: Any, alpha: float = BLOCKS_ALPHA) -> str | None:
     return (
         f"the {n} labelled trials came in blocks of one class ({runs} runs of one class, "
         f"{mean:.1f} expected for this many trials in random order, p = {p:.2g}): a refit "
-        "would learn the recording's drift as the class; refits wait until cues are "
+        "could learn the recording's slow changes as the class; refits wait until cues are "
         "interleaved (the reference keeps adapting without labels)"
     )
 

@@ -97,14 +97,14 @@ def replay_engine(
         trial_t += [t[s + round(tmax * sf) - 1] for s, _ in events]
         cues += [(float(t[s]), str(label)) for s, label in events]
         t0 = t[-1] + 5.0
+    stamps_all = np.concatenate(stamps)
     src = ArraySource(
         np.concatenate(data, axis=1),
         sf,
         list(MOTOR_CHANNELS),
         chunk_size=chunk_size,
-        timestamps=np.concatenate(stamps),
+        timestamps=stamps_all,
     )
-    stamps_all = np.concatenate(stamps)
     m = Model(
         pipeline=decoder,
         _fast=decoder if isinstance(decoder, AdaptiveDecoder) else None,

@@ -192,13 +192,18 @@ def _ts_lr(C: np.ndarray, y: np.ndarray) -> Any:
     )
 
 
+def _proba(est: Any, C: np.ndarray, classes: list[str]) -> np.ndarray:
+    """``est``'s probabilities of ``C``, columns in the order of ``classes``."""
+    cols = [list(est.classes_).index(c) for c in classes]
+    return np.asarray(est.predict_proba(C))[:, cols]
+
+
 def _auc(est: Any, C: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """ROC-AUC of the second class and accuracy."""
     from bci.evaluation.protocol import score
 
     classes = sorted(set(y.tolist()))
-    cols = [list(est.classes_).index(c) for c in classes]
-    proba = est.predict_proba(C)[:, cols]
+    proba = _proba(est, C, classes)
     return score("roc_auc", y, proba, classes), score("accuracy", y, proba, classes)
 
 
@@ -421,8 +426,7 @@ def _curve_proba(
             Xt = Xa[~src]
             est = _ts_lr(np.concatenate([Xa[src], Xt[cal]]), np.concatenate([y[src], yt[cal]]))
             Xtest = Xt[test]
-    cols = [list(est.classes_).index(c) for c in classes]
-    return np.asarray(est.predict_proba(Xtest))[:, cols]
+    return _proba(est, Xtest, classes)
 
 
 def _fit_weighted(
